@@ -1,0 +1,443 @@
+//! Response number writing: NR1, NR2 and NR3 (IEEE 488.2 §8.7.2–8.7.4).
+//!
+//! This is the workspace's one number writer; the ELOG record formatter uses
+//! it too. NR3 and shortest NR2 use the shortest decimal digits that round-trip
+//! the value in its own width (`f32` or `f64`), computed by `zmij`, then laid
+//! out as SCPI wants them: `d.ddd E±x` without spaces, always at least one
+//! fractional digit (`1.0E+0`), exponent without leading zeros.
+//!
+//! Non-finite values are written as the SCPI-99 sentinels: NaN → `9.91E+37`,
+//! +∞ → `9.9E+37`, −∞ → `-9.9E+37` ([`NAN_TEXT`], [`INF_TEXT`], [`NINF_TEXT`]).
+
+use crate::sink::{Sink, SinkError};
+
+/// SCPI's representation of "not a number" (SCPI-99 vol. 1 §7.2.1.5).
+pub const NAN_TEXT: &[u8] = b"9.91E+37";
+/// SCPI's representation of positive infinity.
+pub const INF_TEXT: &[u8] = b"9.9E+37";
+/// SCPI's representation of negative infinity.
+pub const NINF_TEXT: &[u8] = b"-9.9E+37";
+/// The value SCPI uses for NaN, as a number.
+pub const NAN_VALUE: f64 = 9.91e37;
+/// The value SCPI uses for +∞, as a number.
+pub const INF_VALUE: f64 = 9.9e37;
+
+/// The longest text [`write_nr3_f64`] can produce (`-d.dddddddddddddddddE-xxx`).
+pub const NR3_MAX_LEN: usize = 32;
+
+/// Significant decimal digits and the position of the decimal point.
+///
+/// The value is `0.d₁d₂…dₙ × 10^point` (with the sign separately).
+#[derive(Clone, Copy, Debug)]
+struct Digits {
+    neg: bool,
+    buf: [u8; 24],
+    len: usize,
+    point: i32,
+}
+
+impl Digits {
+    /// Splits `zmij`'s shortest output (`-1.25e-7`, `123.0`, `1e30`) into digits.
+    fn parse(text: &[u8]) -> Self {
+        let mut d = Digits { neg: false, buf: [0; 24], len: 0, point: 0 };
+        let mut i = 0;
+        if text.first() == Some(&b'-') {
+            d.neg = true;
+            i = 1;
+        }
+        let mut seen_dot = false;
+        let mut int_digits: i32 = 0;
+        let mut leading_zeros: i32 = 0;
+        while i < text.len() {
+            let c = text[i];
+            match c {
+                b'0'..=b'9' => {
+                    if !seen_dot {
+                        int_digits += 1;
+                    }
+                    if d.len == 0 && c == b'0' {
+                        leading_zeros += 1;
+                    } else if d.len < d.buf.len() {
+                        d.buf[d.len] = c;
+                        d.len += 1;
+                    }
+                }
+                b'.' => seen_dot = true,
+                b'e' | b'E' => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let mut exp: i32 = 0;
+        if i < text.len() {
+            i += 1; // 'e'
+            let mut eneg = false;
+            if let Some(&s) = text.get(i) {
+                if s == b'-' || s == b'+' {
+                    eneg = s == b'-';
+                    i += 1;
+                }
+            }
+            while let Some(&c) = text.get(i) {
+                exp = exp * 10 + i32::from(c - b'0');
+                i += 1;
+            }
+            if eneg {
+                exp = -exp;
+            }
+        }
+        while d.len > 0 && d.buf[d.len - 1] == b'0' {
+            d.len -= 1;
+        }
+        d.point = int_digits - leading_zeros + exp;
+        d
+    }
+
+    fn is_zero(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes `d.ddd E±x`.
+    fn write_nr3<S: Sink + ?Sized>(&self, out: &mut S) -> Result<(), SinkError> {
+        let mut b = [0u8; NR3_MAX_LEN];
+        let mut n = 0;
+        if self.is_zero() {
+            return out.write(b"0.0E+0");
+        }
+        if self.neg {
+            b[n] = b'-';
+            n += 1;
+        }
+        b[n] = self.buf[0];
+        b[n + 1] = b'.';
+        n += 2;
+        if self.len == 1 {
+            b[n] = b'0';
+            n += 1;
+        } else {
+            let rest = &self.buf[1..self.len];
+            b[n..n + rest.len()].copy_from_slice(rest);
+            n += rest.len();
+        }
+        b[n] = b'E';
+        n += 1;
+        let e = self.point - 1;
+        b[n] = if e < 0 { b'-' } else { b'+' };
+        n += 1;
+        n += write_u32_digits(e.unsigned_abs(), &mut b[n..]);
+        out.write(&b[..n])
+    }
+
+    /// Writes the digits in plain positional form with at least one decimal.
+    fn write_nr2<S: Sink + ?Sized>(&self, out: &mut S) -> Result<(), SinkError> {
+        if self.is_zero() {
+            return out.write(b"0.0");
+        }
+        if self.neg {
+            out.write_byte(b'-')?;
+        }
+        let digits = &self.buf[..self.len];
+        let len = self.len as i32;
+        if self.point <= 0 {
+            out.write(b"0.")?;
+            write_zeros(out, self.point.unsigned_abs())?;
+            out.write(digits)
+        } else if self.point >= len {
+            out.write(digits)?;
+            write_zeros(out, (self.point - len).unsigned_abs())?;
+            out.write(b".0")
+        } else {
+            let p = self.point as usize;
+            out.write(&digits[..p])?;
+            out.write_byte(b'.')?;
+            out.write(&digits[p..])
+        }
+    }
+}
+
+fn write_zeros<S: Sink + ?Sized>(out: &mut S, mut count: u32) -> Result<(), SinkError> {
+    const ZEROS: [u8; 32] = [b'0'; 32];
+    while count > 0 {
+        let k = count.min(32);
+        out.write(&ZEROS[..k as usize])?;
+        count -= k;
+    }
+    Ok(())
+}
+
+/// Writes the decimal digits of `v` at the start of `out`; returns their count.
+///
+/// `out` must have room for 10 bytes.
+#[inline]
+fn write_u32_digits(v: u32, out: &mut [u8]) -> usize {
+    write_u64_digits(u64::from(v), out)
+}
+
+/// Writes the decimal digits of `v` at the start of `out`; returns their count.
+///
+/// `out` must have room for 20 bytes.
+#[inline]
+fn write_u64_digits(mut v: u64, out: &mut [u8]) -> usize {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let n = tmp.len() - i;
+    out[..n].copy_from_slice(&tmp[i..]);
+    n
+}
+
+/// Writes the SCPI text of a non-finite value, or returns `false` if `v` is finite.
+#[inline]
+fn write_non_finite<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<bool, SinkError> {
+    if v.is_nan() {
+        out.write(NAN_TEXT)?;
+    } else if v == f64::INFINITY {
+        out.write(INF_TEXT)?;
+    } else if v == f64::NEG_INFINITY {
+        out.write(NINF_TEXT)?;
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
+}
+
+/// Writes an integer as NR1 (`-42`).
+#[inline]
+pub fn write_nr1<S: Sink + ?Sized>(out: &mut S, v: i64) -> Result<(), SinkError> {
+    let mut b = [0u8; 21];
+    let mut n = 0;
+    if v < 0 {
+        b[0] = b'-';
+        n = 1;
+    }
+    n += write_u64_digits(v.unsigned_abs(), &mut b[n..]);
+    out.write(&b[..n])
+}
+
+/// Writes an unsigned integer as NR1.
+#[inline]
+pub fn write_nr1_u64<S: Sink + ?Sized>(out: &mut S, v: u64) -> Result<(), SinkError> {
+    let mut b = [0u8; 20];
+    let n = write_u64_digits(v, &mut b);
+    out.write(&b[..n])
+}
+
+/// Writes an `f32` as NR3 with the shortest digits that round-trip the `f32`.
+///
+/// ```
+/// # use scpi_parser::number::write_nr3_f32;
+/// let mut s = Vec::new();
+/// write_nr3_f32(&mut s, -0.0025).unwrap();
+/// assert_eq!(s, b"-2.5E-3");
+/// ```
+#[inline]
+pub fn write_nr3_f32<S: Sink + ?Sized>(out: &mut S, v: f32) -> Result<(), SinkError> {
+    if write_non_finite(out, f64::from(v))? {
+        return Ok(());
+    }
+    let mut buf = zmij::Buffer::new();
+    Digits::parse(buf.format_finite(v).as_bytes()).write_nr3(out)
+}
+
+/// Writes an `f64` as NR3 with the shortest digits that round-trip the `f64`.
+#[inline]
+pub fn write_nr3_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkError> {
+    if write_non_finite(out, v)? {
+        return Ok(());
+    }
+    let mut buf = zmij::Buffer::new();
+    Digits::parse(buf.format_finite(v).as_bytes()).write_nr3(out)
+}
+
+/// Writes an `f64` as NR2 (no exponent) with the shortest round-trip digits
+/// and at least one fractional digit (`0.1`, `2.0`, `12.000125`).
+///
+/// Non-finite values are written as the NR3 sentinels (NR2 has no form for them).
+pub fn write_nr2_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkError> {
+    if write_non_finite(out, v)? {
+        return Ok(());
+    }
+    let mut buf = zmij::Buffer::new();
+    Digits::parse(buf.format_finite(v).as_bytes()).write_nr2(out)
+}
+
+/// Writes a whole number of microseconds as NR2 seconds, exact, with trailing
+/// zeros trimmed but at least one decimal: `100000` → `0.1`,
+/// `12000125` → `12.000125`, `-1500000` → `-1.5`.
+///
+/// ```
+/// # use scpi_parser::number::write_nr2_micros;
+/// let mut s = Vec::new();
+/// write_nr2_micros(&mut s, 12_000_125).unwrap();
+/// assert_eq!(s, b"12.000125");
+/// ```
+#[inline]
+pub fn write_nr2_micros<S: Sink + ?Sized>(out: &mut S, micros: i64) -> Result<(), SinkError> {
+    let mut b = [0u8; 32];
+    let mut n = 0;
+    if micros < 0 {
+        b[0] = b'-';
+        n = 1;
+    }
+    let abs = micros.unsigned_abs();
+    n += write_u64_digits(abs / 1_000_000, &mut b[n..]);
+    b[n] = b'.';
+    n += 1;
+    let mut frac = abs % 1_000_000;
+    if frac == 0 {
+        b[n] = b'0';
+        n += 1;
+    } else {
+        let mut width = 6;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        let mut digits = [b'0'; 6];
+        let mut k = width;
+        while frac > 0 {
+            k -= 1;
+            digits[k] = b'0' + (frac % 10) as u8;
+            frac /= 10;
+        }
+        b[n..n + width].copy_from_slice(&digits[..width]);
+        n += width;
+    }
+    out.write(&b[..n])
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    fn nr3_32(v: f32) -> String {
+        let mut s = Vec::new();
+        write_nr3_f32(&mut s, v).unwrap();
+        String::from_utf8(s).unwrap()
+    }
+
+    fn nr3_64(v: f64) -> String {
+        let mut s = Vec::new();
+        write_nr3_f64(&mut s, v).unwrap();
+        String::from_utf8(s).unwrap()
+    }
+
+    fn nr2(v: f64) -> String {
+        let mut s = Vec::new();
+        write_nr2_f64(&mut s, v).unwrap();
+        String::from_utf8(s).unwrap()
+    }
+
+    fn micros(v: i64) -> String {
+        let mut s = Vec::new();
+        write_nr2_micros(&mut s, v).unwrap();
+        String::from_utf8(s).unwrap()
+    }
+
+    #[test]
+    fn nr3_golden() {
+        assert_eq!(nr3_32(1.0), "1.0E+0");
+        assert_eq!(nr3_32(1.5), "1.5E+0");
+        assert_eq!(nr3_32(-2.5), "-2.5E+0");
+        assert_eq!(nr3_32(-0.0025), "-2.5E-3");
+        assert_eq!(nr3_32(10.5), "1.05E+1");
+        assert_eq!(nr3_32(0.1), "1.0E-1");
+        assert_eq!(nr3_32(0.0), "0.0E+0");
+        assert_eq!(nr3_32(-0.0), "0.0E+0");
+        assert_eq!(nr3_32(123456.0), "1.23456E+5");
+        assert_eq!(nr3_32(f32::MAX), "3.4028235E+38");
+        assert_eq!(nr3_32(f32::MIN_POSITIVE), "1.1754944E-38");
+        assert_eq!(nr3_32(1e-45), "1.0E-45");
+        assert_eq!(nr3_64(1e300), "1.0E+300");
+        assert_eq!(nr3_64(-1.25e-7), "-1.25E-7");
+        assert_eq!(nr3_64(f64::MIN_POSITIVE * 0.5), "1.1125369292536007E-308");
+    }
+
+    #[test]
+    fn nr3_non_finite() {
+        assert_eq!(nr3_32(f32::NAN), "9.91E+37");
+        assert_eq!(nr3_32(f32::INFINITY), "9.9E+37");
+        assert_eq!(nr3_32(f32::NEG_INFINITY), "-9.9E+37");
+        assert_eq!(nr3_64(f64::NAN), "9.91E+37");
+    }
+
+    #[test]
+    fn nr2_golden() {
+        assert_eq!(nr2(0.1), "0.1");
+        assert_eq!(nr2(2.0), "2.0");
+        assert_eq!(nr2(0.001), "0.001");
+        assert_eq!(nr2(-12.5), "-12.5");
+        assert_eq!(nr2(1e20), "100000000000000000000.0");
+        assert_eq!(nr2(1.5e-7), "0.00000015");
+        assert_eq!(nr2(3600.0), "3600.0");
+    }
+
+    #[test]
+    fn micros_golden() {
+        assert_eq!(micros(100_000), "0.1");
+        assert_eq!(micros(12_000_125), "12.000125");
+        assert_eq!(micros(0), "0.0");
+        assert_eq!(micros(3_000_000), "3.0");
+        assert_eq!(micros(-1_500_000), "-1.5");
+        assert_eq!(micros(1), "0.000001");
+        assert_eq!(micros(i64::MIN), "-9223372036854.775808");
+    }
+
+    #[test]
+    fn nr1_golden() {
+        let mut s = Vec::new();
+        write_nr1(&mut s, i64::MIN).unwrap();
+        s.push(b' ');
+        write_nr1(&mut s, 0).unwrap();
+        s.push(b' ');
+        write_nr1_u64(&mut s, u64::MAX).unwrap();
+        assert_eq!(s, b"-9223372036854775808 0 18446744073709551615");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn nr3_f32_round_trips(bits in proptest::num::u32::ANY) {
+            let v = f32::from_bits(bits);
+            proptest::prop_assume!(v.is_finite());
+            let s = nr3_32(v);
+            let back: f32 = s.parse().unwrap();
+            proptest::prop_assert!(back == v || (v == 0.0 && back == 0.0), "{v} -> {s}");
+        }
+
+        #[test]
+        fn nr3_f64_round_trips(bits in proptest::num::u64::ANY) {
+            let v = f64::from_bits(bits);
+            proptest::prop_assume!(v.is_finite());
+            let s = nr3_64(v);
+            let back: f64 = s.parse().unwrap();
+            proptest::prop_assert!(back == v || (v == 0.0 && back == 0.0), "{v} -> {s}");
+        }
+
+        #[test]
+        fn nr2_f64_round_trips(v in -1e12f64..1e12) {
+            let s = nr2(v);
+            proptest::prop_assert!(!s.contains('E') && s.contains('.'));
+            let back: f64 = s.parse().unwrap();
+            proptest::prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn micros_exact(us in proptest::num::i64::ANY) {
+            let s = micros(us);
+            let (int, frac) = s.trim_start_matches('-').split_once('.').unwrap();
+            let frac6 = format!("{frac:0<6}");
+            let abs: u128 = int.parse::<u128>().unwrap() * 1_000_000 + frac6.parse::<u128>().unwrap();
+            proptest::prop_assert_eq!(abs, u128::from(us.unsigned_abs()));
+            proptest::prop_assert!(frac == "0" || !frac.ends_with('0'));
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Where formatted bytes go: the one output seam shared by the SCPI response
+//! writer and the ELOG record formatter.
+//!
+//! A [`Sink`] accepts byte slices and either takes all of them or reports
+//! [`SinkError`]. Implementations exist for a fixed buffer ([`SliceSink`]),
+//! for `Vec<u8>` (feature `alloc`) and for any [`std::io::Write`]
+//! ([`IoSink`], feature `std`). Nothing here allocates unless the sink itself
+//! is a `Vec`.
+
+use core::fmt;
+
+/// Why a [`Sink`] refused bytes.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum SinkError {
+    /// A fixed-size sink has no room for the bytes; nothing of them was written.
+    Full,
+    /// The underlying writer failed (see [`IoSink::take_error`] for the cause).
+    Io,
+}
+
+impl fmt::Display for SinkError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full => f.write_str("output buffer full"),
+            Self::Io => f.write_str("output writer failed"),
+        }
+    }
+}
+
+impl core::error::Error for SinkError {}
+
+/// A destination for formatted bytes.
+///
+/// `write` takes all of `bytes` or none of them (a sink that cannot take the
+/// whole slice must return an error and leave its content unchanged).
+pub trait Sink {
+    /// Appends all of `bytes`.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError>;
+
+    /// Appends one byte.
+    #[inline]
+    fn write_byte(&mut self, byte: u8) -> Result<(), SinkError> {
+        self.write(core::slice::from_ref(&byte))
+    }
+
+    /// Hints that about `additional` more bytes follow (a `Vec` reserves them).
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        let _ = additional;
+    }
+}
+
+impl<S: Sink + ?Sized> Sink for &mut S {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+        (**self).write(bytes)
+    }
+
+    #[inline]
+    fn write_byte(&mut self, byte: u8) -> Result<(), SinkError> {
+        (**self).write_byte(byte)
+    }
+
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        (**self).reserve(additional);
+    }
+}
+
+/// A sink over a caller-provided byte buffer: no heap, fixed capacity.
+#[derive(Debug)]
+pub struct SliceSink<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> SliceSink<'a> {
+    /// Wraps `buf`; writing starts at its beginning.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, len: 0 }
+    }
+
+    /// The bytes written so far.
+    pub fn written(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// How many bytes were written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Forgets what was written; the buffer is reused from its start.
+    pub fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+impl Sink for SliceSink<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+        let end = self.len.checked_add(bytes.len()).ok_or(SinkError::Full)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(SinkError::Full)?;
+        dst.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl Sink for alloc::vec::Vec<u8> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+        self.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    #[inline]
+    fn write_byte(&mut self, byte: u8) -> Result<(), SinkError> {
+        self.push(byte);
+        Ok(())
+    }
+
+    #[inline]
+    fn reserve(&mut self, additional: usize) {
+        alloc::vec::Vec::reserve(self, additional);
+    }
+}
+
+/// Adapts any [`std::io::Write`] into a [`Sink`]; keeps the first I/O error.
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub struct IoSink<W> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+#[cfg(feature = "std")]
+impl<W: std::io::Write> IoSink<W> {
+    /// Wraps a writer.
+    pub fn new(inner: W) -> Self {
+        Self { inner, error: None }
+    }
+
+    /// Takes the I/O error behind the last [`SinkError::Io`], if any.
+    pub fn take_error(&mut self) -> Option<std::io::Error> {
+        self.error.take()
+    }
+
+    /// Returns the wrapped writer.
+    pub fn into_inner(self) -> W {
+        self.inner
+    }
+}
+
+#[cfg(feature = "std")]
+impl<W: std::io::Write> Sink for IoSink<W> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+        self.inner.write_all(bytes).map_err(|e| {
+            self.error = Some(e);
+            SinkError::Io
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slice_sink_is_all_or_nothing() {
+        let mut buf = [0u8; 4];
+        let mut s = SliceSink::new(&mut buf);
+        s.write(b"abc").unwrap();
+        assert_eq!(s.write(b"de"), Err(SinkError::Full));
+        assert_eq!(s.written(), b"abc");
+        s.write_byte(b'd').unwrap();
+        assert_eq!(s.written(), b"abcd");
+        assert_eq!(s.write_byte(b'e'), Err(SinkError::Full));
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn io_sink_forwards() {
+        let mut s = IoSink::new(std::vec::Vec::new());
+        s.write(b"xy").unwrap();
+        assert_eq!(s.into_inner(), b"xy");
+    }
+}
