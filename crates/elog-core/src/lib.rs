@@ -1,1 +1,2 @@
 //! placeholder
+#![no_std]

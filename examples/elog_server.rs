@@ -1,0 +1,2 @@
+//! PLACEHOLDER example, replaced by its owner.
+fn main() {}
