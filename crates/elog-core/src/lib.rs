@@ -1,2 +1,98 @@
-//! placeholder
+//! `elog-core`: an embeddable, sans-IO ELOG engine.
+//!
+//! It gathers timestamped samples of several channels (any mix of rates),
+//! computes AVG, MIN, MAX and RMS per channel over consecutive windows of one
+//! PERiod, keeps the completed records in a bounded ring and formats them as
+//! the answers of DEWETRON OXYGEN's `:ELOG` SCPI subsystem (ASCII, BIN_INTEL,
+//! BIN_MOTOROLA), and decodes such answers back.
+//!
+//! # The sans-IO contract
+//!
+//! The engine owns no socket, no thread and no clock. Time is an argument:
+//! [`Engine::start`] takes the STARt time and every sample carries its own
+//! [`Instant`]. The same calls in the same order give the same records and the
+//! same bytes. Records complete as data arrives (a window closes when every
+//! item has delivered a sample at or past its end), so there is no timer to
+//! drive: the engine has no `handle_timeout`/`poll_timeout`. Memory is bounded
+//! by configuration ([`Limits`]); nothing grows with the stream.
+//!
+//! # Model
+//!
+//! * **Windows.** Window `k` covers source time `[t0 + k·P, t0 + (k+1)·P)`.
+//!   `t0` is the timestamp of the first sample, in push order, at or after the
+//!   STARt time; samples before `t0` are ignored. Record `k` is window `k`.
+//! * **Completion.** Each item channel accumulates one window at a time; a
+//!   sample at or past the window end closes it. Record `k` is complete when
+//!   every item has closed window `k`. A window a channel skipped (a gap)
+//!   gives NaN for that channel. Samples for a window the channel already
+//!   closed are ignored (time never runs backwards per channel).
+//! * **Timestamps.** A record's time is its window end `t0 + (k+1)·P`:
+//!   `ELOG` = `(k+1)·P`, `REL` = window end − the source's acquisition start,
+//!   `ABS` = window end + the host's wall-clock offset ([`Timebase`]).
+//! * **Buffer.** Capacity `max(ceil(20 s / P) + 1, Limits::min_capacity)`
+//!   records, allocated at STARt. Windows still filling count against it.
+//!   When a channel enters a window that does not fit, the oldest windows are
+//!   evicted and counted; the next fetch reports them (`+203`).
+//!
+//! See `docs/elog.md` for a worked example.
+//!
+//! # Features
+//!
+//! * `std` (default): `std::error::Error` via `core::error::Error` and the
+//!   `IoSink` of `scpi-parser`.
+//! * `serde`: `Serialize`/`Deserialize` on configuration values and records.
+//! * `half`: [`compact::CompactRecords`], an f16 record store for hosts short
+//!   of RAM — **lossy** (about 3 significant digits).
+//!
+//! # Example
+//!
+//! ```
+//! use elog_core::{Engine, Instant, Duration, Timebase, StaticCatalog, TimestampMode};
+//!
+//! let mut cat = StaticCatalog::new();
+//! let a = cat.add_scalar("AI 1/1", 1000.0);
+//! let b = cat.add_scalar("AI 1/2", 1000.0);
+//! let mut e = Engine::default();
+//! let out = e.set_items(&cat, ["AI 1/1", "AI 1/2"]).unwrap();
+//! assert!(out.refused.is_empty());
+//! e.set_timestamp(TimestampMode::Off).unwrap();
+//! e.start(Instant::ZERO, Timebase::default()).unwrap();
+//! let ms = Duration::from_millis(1);
+//! e.push_batch(a, Instant::ZERO, ms, &[1.0; 301]).unwrap();
+//! e.push_batch(b, Instant::ZERO, ms, &[-2.5; 301]).unwrap();
+//! let mut answer = Vec::new();
+//! e.fetch_into(2, &mut answer).unwrap();
+//! assert_eq!(answer, b"1.0E+0,-2.5E+0,1.0E+0,-2.5E+0");
+//! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![cfg_attr(not(fuzzing), warn(missing_docs))]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod aggregate;
+pub mod catalog;
+pub mod civil;
+#[cfg(feature = "half")]
+pub mod compact;
+pub mod config;
+pub mod decode;
+pub mod engine;
+pub mod error;
+pub mod format;
+pub mod records;
+mod ring;
+pub mod time;
+
+pub use catalog::{ChannelCatalog, ChannelId, ChannelInfo, StaticCatalog};
+pub use config::{Calc, CalcList, Format, Limits, TimestampMode};
+pub use decode::{DecodeError, DecodeErrorKind, Layout, decode};
+pub use engine::{Engine, Fetched, GroupId, ItemsOutcome, State, Timebase, fetch_count};
+pub use error::{Error, Result};
+pub use format::{encode, encode_to_vec};
+pub use records::{RecordTime, Records};
+pub use scpi_parser::{Sink, SinkError, SliceSink};
+pub use time::{Duration, Instant};
