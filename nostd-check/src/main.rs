@@ -39,5 +39,24 @@ pub extern "C" fn main() -> i32 {
     let mut buf = [0u8; 32];
     let mut sink = scpi_parser::SliceSink::new(&mut buf);
     let _ = scpi_parser::number::write_nr3_f32(&mut sink, 1.5);
-    sink.len() as i32
+    let n = sink.len() as i32;
+    n + elog()
+}
+
+/// Drives the ELOG engine through configure, start, ingest and fetch.
+fn elog() -> i32 {
+    use elog_core::{Duration, Engine, Instant, Layout, StaticCatalog, Timebase};
+    let mut cat = StaticCatalog::new();
+    let id = cat.add_scalar("AI 1/1", 1000.0);
+    let mut engine = Engine::default();
+    let _ = engine.set_items(&cat, ["AI 1/1"]);
+    let _ = engine.set_period_secs(0.1);
+    let _ = engine.start(Instant::ZERO, Timebase::default());
+    let _ = engine.push_batch(id, Instant::ZERO, Duration::from_millis(1), &[1.0; 4]);
+    let mut buf = [0u8; 64];
+    let mut sink = elog_core::SliceSink::new(&mut buf);
+    let _ = engine.fetch_into(0, &mut sink);
+    let layout: Layout = engine.layout();
+    let decoded = elog_core::decode(sink.written(), layout).map_or(0, |r| r.len());
+    decoded as i32 + engine.state() as i32
 }
