@@ -1,1 +1,35 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+pub mod datalogger;
+pub mod envelope;
+mod error;
+mod host;
+pub mod json;
+pub mod li;
+pub mod limits;
+#[cfg(feature = "mokucli")]
+pub mod mokucli;
+pub mod replies;
+pub mod session;
+mod transport;
+#[cfg(feature = "ureq")]
+mod ureq_transport;
+pub mod values;
+
+pub use datalogger::{Datalogger, LogEvent, LoggedFile};
+pub use error::{ApiCode, Error, Result, TransportError, TransportErrorKind};
+pub use host::Host;
+pub use json::Num;
+pub use replies::{
+    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus, StreamingOptions,
+    Waveform, WaveformSettings,
+};
+pub use session::{BitstreamPolicy, ConnectOptions, Description, MultiInstrument, Session, Warning, WarningHandler};
+pub use transport::{Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport};
+#[cfg(feature = "ureq")]
+pub use ureq_transport::UreqTransport;
+pub use values::{
+    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Model, Range, StreamState, Termination,
+    TriggerSource, WaveformType,
+};

@@ -1,0 +1,615 @@
+//! The Datalogger instrument: every method of the official client (spec §7–§10).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::envelope::expect;
+use crate::error::{Error, Result};
+use crate::json::{Num, Object};
+use crate::limits::{self, ModelLimits};
+use crate::replies::{
+    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus, StreamingOptions,
+    Waveform, WaveformSettings, f64_field, required, str_field,
+};
+use crate::session::{Body, ConnectOptions, DATALOGGER_INSTRUMENT_ID, MultiInstrument, Session, Shared};
+use crate::transport::{Method, Stack, Transport};
+use crate::values::{
+    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Range, Termination, TriggerSource, WaveformType,
+};
+
+/// The Moku Datalogger (instrument id 7) in one slot.
+///
+/// Setters send `"strict"` first ([`Datalogger::set_strict`], default true). Warnings of
+/// `strict=false` replies are collected by the session: see [`Datalogger::last_warnings`] and
+/// [`Session::take_warnings`].
+pub struct Datalogger {
+    session: Session,
+    slot: u8,
+    multi: bool,
+    strict: bool,
+    validate: bool,
+    stream_id: Mutex<Option<String>>,
+}
+
+impl core::fmt::Debug for Datalogger {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Datalogger")
+            .field("slot", &self.slot)
+            .field("multi", &self.multi)
+            .field("strict", &self.strict)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Progress of [`Datalogger::log_to_file`].
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum LogEvent {
+    /// Logging started; the reply of `start_logging`.
+    Started(LoggingStarted),
+    /// One `logging_progress` poll.
+    Progress(LoggingProgress),
+    /// Download progress: bytes so far and the total if known.
+    Downloading {
+        /// Bytes received.
+        received: u64,
+        /// Content length, when the device sent one.
+        total: Option<u64>,
+    },
+}
+
+/// The result of [`Datalogger::log_to_file`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoggedFile {
+    /// The file target the file was downloaded from.
+    pub location: FileTarget,
+    /// The device's file name.
+    pub file_name: String,
+    /// Bytes downloaded.
+    pub bytes: u64,
+    /// The last progress report.
+    pub progress: LoggingProgress,
+}
+
+impl Datalogger {
+    /// Connects in single-instrument mode: claim, describe, version check, platform bitstream
+    /// `01-000`, `instrument_supported`, bitstream `01-007-00` (spec §3.2). No deploy request is
+    /// made; the first `slot1/datalogger` call deploys implicitly.
+    #[cfg(feature = "ureq")]
+    pub fn connect(host: &str, options: ConnectOptions) -> Result<Self> {
+        let h = crate::Host::parse(host)?;
+        let transport = crate::UreqTransport::new(&h, options.timeouts);
+        Self::connect_with(h, Box::new(transport), options)
+    }
+
+    /// Like [`Datalogger::connect`] over any [`Transport`].
+    pub fn connect_with(host: crate::Host, transport: Box<dyn Transport>, options: ConnectOptions) -> Result<Self> {
+        let session = Session::connect_with(host, transport, options)?;
+        let sh = session.shared.clone();
+        sh.guarded(|| sh.check_bitstream("01-000"))?;
+        sh.guarded(|| {
+            let body = Object::new()
+                .with("num_slots", 1)
+                .with("instrument_id", DATALOGGER_INSTRUMENT_ID)
+                .with("slot_idx", 0);
+            expect::null("moku/instrument_supported", &sh.post("moku/instrument_supported", Some(&body))?)
+        })?;
+        sh.guarded(|| sh.check_bitstream("01-007-00"))?;
+        Ok(Self::new(session, 1, false))
+    }
+
+    /// Deploys a Datalogger into `slot` (1-based) of a multi-instrument platform (spec §4).
+    /// The official 4.4 client spells this `MultiInstrument.set_instrument(slot, Datalogger)`.
+    pub fn for_slot(slot: u8, multi: &MultiInstrument) -> Result<Self> {
+        let n = multi.num_slots();
+        let session = multi.session().clone();
+        if !(1..=n).contains(&slot) {
+            return Err(Error::InvalidArgument {
+                parameter: "slot",
+                value: slot.to_string(),
+                allowed: format!("1 to {n}"),
+                model: session.model().to_string(),
+            });
+        }
+        let sh = &session.shared;
+        let instruments = multi.get_instruments()?;
+        for (i, name) in instruments.iter().enumerate() {
+            if name.is_empty() && i + 1 != usize::from(slot) {
+                sh.check_bitstream(&format!("{n:02}-000-{i:02}"))?;
+            }
+        }
+        let body = Object::new()
+            .with("num_slots", n)
+            .with("instrument_id", DATALOGGER_INSTRUMENT_ID)
+            .with("slot_idx", slot - 1);
+        expect::null("moku/instrument_supported", &sh.post("moku/instrument_supported", Some(&body))?)?;
+        sh.check_bitstream(&format!("{n:02}-{DATALOGGER_INSTRUMENT_ID:03}-{:02}", slot - 1))?;
+        sh.get(&format!("slot{slot}/datalogger"))?;
+        Ok(Self::new(session, slot, true))
+    }
+
+    fn new(session: Session, slot: u8, multi: bool) -> Self {
+        let validate = session.shared.validate();
+        Self { session, slot, multi, strict: true, validate, stream_id: Mutex::new(None) }
+    }
+
+    /// The session (files, describe, warnings, client key).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The 1-based slot.
+    pub fn slot(&self) -> u8 {
+        self.slot
+    }
+
+    /// The `strict` flag sent with every setter (default true).
+    pub fn strict(&self) -> bool {
+        self.strict
+    }
+
+    /// Sets the `strict` flag of later setters. With false the device coerces out-of-range values
+    /// and reports what it did as warnings.
+    pub fn set_strict(&mut self, strict: bool) {
+        self.strict = strict;
+    }
+
+    /// Switches the per-model checks of spec §11 on or off (default on).
+    pub fn set_validation(&mut self, validate: bool) {
+        self.validate = validate;
+    }
+
+    /// The warnings of the most recent reply that carried any.
+    pub fn last_warnings(&self) -> Vec<String> {
+        self.session.last_warnings()
+    }
+
+    /// The stream id of the current streaming session.
+    pub fn stream_id(&self) -> Option<String> {
+        self.stream_id.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    fn sh(&self) -> &Shared {
+        &self.session.shared
+    }
+
+    fn op(&self, name: &str) -> String {
+        format!("slot{}/datalogger/{name}", self.slot)
+    }
+
+    fn limits(&self) -> Option<ModelLimits> {
+        if !self.validate {
+            return None;
+        }
+        ModelLimits::for_model(&self.session.model())
+    }
+
+    /// Limits to check values against: only for strict requests (the device coerces otherwise).
+    fn strict_limits(&self) -> Option<ModelLimits> {
+        if self.strict { self.limits() } else { None }
+    }
+
+    fn check_channel(&self, channel: u8) -> Result<()> {
+        match self.limits() {
+            Some(l) => l.check_channel(channel),
+            None => Ok(()),
+        }
+    }
+
+    fn setter(&self) -> Object {
+        Object::new().with("strict", self.strict)
+    }
+
+    fn post_obj(&self, name: &str, body: Option<&Object>) -> Result<serde_json::Map<String, Value>> {
+        let op = self.op(name);
+        expect::object(&op, self.sh().post(&op, body)?)
+    }
+
+    fn get_obj(&self, name: &str) -> Result<serde_json::Map<String, Value>> {
+        let op = self.op(name);
+        expect::object(&op, self.sh().get(&op)?)
+    }
+
+    /// `POST set_defaults` (empty body; data must be null).
+    pub fn set_defaults(&self) -> Result<()> {
+        let op = self.op("set_defaults");
+        expect::null(&op, &self.sh().post(&op, None)?)
+    }
+
+    /// `POST set_frontend`: impedance, coupling, range and optional bandwidth of one input.
+    pub fn set_frontend(
+        &self,
+        channel: u8,
+        impedance: Impedance,
+        coupling: Coupling,
+        range: Range,
+        bandwidth: Option<Bandwidth>,
+    ) -> Result<FrontendSettings> {
+        self.check_channel(channel)?;
+        if let Some(l) = self.strict_limits() {
+            l.check_member("impedance", &impedance, l.impedances)?;
+            l.check_member("coupling", &coupling, Coupling::KNOWN)?;
+            l.check_member("range", &range, l.ranges)?;
+            if let Some(b) = &bandwidth {
+                l.check_member("bandwidth", b, l.bandwidths)?;
+            }
+        }
+        let body = self
+            .setter()
+            .with("channel", channel)
+            .with("impedance", impedance.as_str())
+            .with("coupling", coupling.as_str())
+            .with("range", range.as_str())
+            .with("bandwidth", bandwidth.as_ref().map(Bandwidth::as_str));
+        Ok(FrontendSettings::from_map(self.post_obj("set_frontend", Some(&body))?))
+    }
+
+    /// `POST get_frontend` with `{"channel"}`.
+    pub fn get_frontend(&self, channel: u8) -> Result<FrontendSettings> {
+        self.check_channel(channel)?;
+        let body = Object::new().with("channel", channel);
+        Ok(FrontendSettings::from_map(self.post_obj("get_frontend", Some(&body))?))
+    }
+
+    /// `POST enable_input`: switches one input on or off.
+    pub fn enable_input(&self, channel: u8, enable: bool) -> Result<()> {
+        self.check_channel(channel)?;
+        let body = self.setter().with("channel", channel).with("enable", enable);
+        self.sh().post(&self.op("enable_input"), Some(&body)).map(drop)
+    }
+
+    /// `POST disable_channel` (deprecated by the vendor).
+    #[deprecated(note = "use enable_input(channel, false)")]
+    pub fn disable_channel(&self, channel: u8, disable: bool) -> Result<()> {
+        self.check_channel(channel)?;
+        let body = self.setter().with("channel", channel).with("disable", disable);
+        self.sh().post(&self.op("disable_channel"), Some(&body)).map(drop)
+    }
+
+    /// `POST set_acquisition_mode`; returns the mode the device reports.
+    pub fn set_acquisition_mode(&self, mode: AcquisitionMode) -> Result<AcquisitionMode> {
+        if let Some(l) = self.strict_limits() {
+            l.check_member("mode", &mode, l.acquisition_modes)?;
+        }
+        let body = self.setter().with("mode", mode.as_str());
+        let op = self.op("set_acquisition_mode");
+        let m = self.post_obj("set_acquisition_mode", Some(&body))?;
+        Ok(AcquisitionMode::from_raw(&required(&op, "mode", str_field(&m, "mode"))?))
+    }
+
+    /// `GET get_acquisition_mode`.
+    pub fn get_acquisition_mode(&self) -> Result<AcquisitionMode> {
+        let op = self.op("get_acquisition_mode");
+        let m = self.get_obj("get_acquisition_mode")?;
+        Ok(AcquisitionMode::from_raw(&required(&op, "mode", str_field(&m, "mode"))?))
+    }
+
+    /// `POST set_samplerate`; returns the achieved rate.
+    pub fn set_samplerate(&self, sample_rate: impl Into<Num>) -> Result<f64> {
+        let rate = sample_rate.into();
+        if let Some(l) = self.strict_limits() {
+            l.check_range("sample_rate", rate.as_f64(), l.samplerate)?;
+        }
+        let body = self.setter().with("sample_rate", rate);
+        let op = self.op("set_samplerate");
+        let m = self.post_obj("set_samplerate", Some(&body))?;
+        required(&op, "sample_rate", f64_field(&m, "sample_rate"))
+    }
+
+    /// `GET get_samplerate`.
+    pub fn get_samplerate(&self) -> Result<f64> {
+        let op = self.op("get_samplerate");
+        let m = self.get_obj("get_samplerate")?;
+        required(&op, "sample_rate", f64_field(&m, "sample_rate"))
+    }
+
+    fn check_trigger(&self, l: &ModelLimits, source: Option<&TriggerSource>, level: Option<Num>) -> Result<()> {
+        if let Some(s) = source {
+            l.check_member("trigger_source", s, l.trigger_sources)?;
+        }
+        if let Some(v) = level {
+            l.check_range("trigger_level", v.as_f64(), limits::TRIGGER_LEVEL)?;
+        }
+        Ok(())
+    }
+
+    /// `POST start_logging`; the reply names the file and its location.
+    pub fn start_logging(&self, options: &LoggingOptions) -> Result<LoggingStarted> {
+        if let Some(l) = self.strict_limits() {
+            if let Some(r) = options.sample_rate {
+                l.check_range("sample_rate", r.as_f64(), l.stream_samplerate)?;
+            }
+            self.check_trigger(&l, options.trigger_source.as_ref(), options.trigger_level)?;
+        }
+        let body = self
+            .setter()
+            .with("duration", options.duration)
+            .with("sample_rate", options.sample_rate)
+            .with("delay", options.delay)
+            .with("trigger_source", options.trigger_source.as_ref().map(TriggerSource::as_str))
+            .with("trigger_level", options.trigger_level)
+            .with("file_name_prefix", options.file_name_prefix.as_str())
+            .with("comments", options.comments.as_str());
+        Ok(LoggingStarted::from_map(self.post_obj("start_logging", Some(&body))?))
+    }
+
+    /// `GET stop_logging` (data must be null).
+    pub fn stop_logging(&self) -> Result<()> {
+        let op = self.op("stop_logging");
+        expect::null(&op, &self.sh().get(&op)?)
+    }
+
+    /// `GET logging_progress`.
+    pub fn logging_progress(&self) -> Result<LoggingProgress> {
+        Ok(LoggingProgress::from_map(self.get_obj("logging_progress")?))
+    }
+
+    /// `GET summary`: the multi-line summary text.
+    pub fn summary(&self) -> Result<String> {
+        let op = self.op("summary");
+        expect::string(&op, self.sh().get(&op)?)
+    }
+
+    /// `POST generate_waveform` with all twelve keys.
+    pub fn generate_waveform(&self, channel: u8, waveform: &Waveform) -> Result<WaveformSettings> {
+        self.check_channel(channel)?;
+        if let Some(l) = self.strict_limits() {
+            let w = waveform;
+            l.check_member("type", &w.kind, WaveformType::KNOWN)?;
+            match w.kind {
+                WaveformType::Off | WaveformType::Dc => {}
+                _ => {
+                    l.check_range("amplitude", w.amplitude.as_f64(), l.amplitude)?;
+                    l.check_range("offset", w.offset.as_f64(), limits::OFFSET)?;
+                }
+            }
+            if matches!(w.kind, WaveformType::Sine | WaveformType::Square | WaveformType::Ramp | WaveformType::Pulse) {
+                l.check_range("frequency", w.frequency.as_f64(), l.frequency)?;
+                l.check_range("phase", w.phase.as_f64(), limits::PHASE)?;
+            }
+            if let Some(d) = w.duty {
+                l.check_range("duty", d.as_f64(), limits::PERCENT)?;
+            }
+            if let Some(s) = w.symmetry {
+                l.check_range("symmetry", s.as_f64(), limits::PERCENT)?;
+            }
+            if let Some(d) = w.dc_level {
+                l.check_range("dc_level", d.as_f64(), limits::OFFSET)?;
+            }
+            if let Some(e) = w.edge_time {
+                l.check_min("edge_time", e.as_f64(), l.edge_time_min)?;
+            }
+            if let Some(p) = w.pulse_width {
+                l.check_min("pulse_width", p.as_f64(), l.edge_time_min)?;
+            }
+        }
+        let body = self
+            .setter()
+            .with("channel", channel)
+            .with("type", waveform.kind.as_str())
+            .with("amplitude", waveform.amplitude)
+            .with("frequency", waveform.frequency)
+            .with("offset", waveform.offset)
+            .with("phase", waveform.phase)
+            .with("duty", waveform.duty)
+            .with("symmetry", waveform.symmetry)
+            .with("dc_level", waveform.dc_level)
+            .with("edge_time", waveform.edge_time)
+            .with("pulse_width", waveform.pulse_width);
+        Ok(WaveformSettings::from_map(self.post_obj("generate_waveform", Some(&body))?))
+    }
+
+    /// `POST sync_output_phase` (empty body; data must be null).
+    pub fn sync_output_phase(&self) -> Result<()> {
+        let op = self.op("sync_output_phase");
+        expect::null(&op, &self.sh().post(&op, None)?)
+    }
+
+    fn termination_reply(&self, name: &str, key: &str, body: &Object) -> Result<Termination> {
+        let op = self.op(name);
+        let m = self.post_obj(name, Some(body))?;
+        Ok(Termination::from_raw(&required(&op, key, str_field(&m, key))?))
+    }
+
+    /// `POST set_output_termination`.
+    pub fn set_output_termination(&self, channel: u8, termination: Termination) -> Result<Termination> {
+        self.check_channel(channel)?;
+        if let Some(l) = self.strict_limits() {
+            l.check_termination_available("termination")?;
+            l.check_member("termination", &termination, Termination::KNOWN)?;
+        }
+        let body = self.setter().with("channel", channel).with("termination", termination.as_str());
+        self.termination_reply("set_output_termination", "termination", &body)
+    }
+
+    /// `POST get_output_termination` with `{"channel"}`.
+    pub fn get_output_termination(&self, channel: u8) -> Result<Termination> {
+        self.check_channel(channel)?;
+        let body = Object::new().with("channel", channel);
+        self.termination_reply("get_output_termination", "termination", &body)
+    }
+
+    /// `POST set_output_load` (deprecated by the vendor); the device answers `HiZ` for `1MOhm`.
+    #[deprecated(note = "use set_output_termination")]
+    pub fn set_output_load(&self, channel: u8, load: Load) -> Result<Termination> {
+        self.check_channel(channel)?;
+        if let Some(l) = self.strict_limits() {
+            l.check_termination_available("load")?;
+            l.check_member("load", &load, Load::KNOWN)?;
+        }
+        let body = self.setter().with("channel", channel).with("load", load.as_str());
+        self.termination_reply("set_output_load", "load", &body)
+    }
+
+    /// `POST get_output_load` (deprecated by the vendor).
+    #[deprecated(note = "use get_output_termination")]
+    pub fn get_output_load(&self, channel: u8) -> Result<Termination> {
+        self.check_channel(channel)?;
+        let body = Object::new().with("channel", channel);
+        self.termination_reply("get_output_load", "load", &body)
+    }
+
+    /// `POST start_streaming`; stores the `stream_id` for [`Datalogger::get_chunk`].
+    ///
+    /// Unlike the official client this does not run `mokucli --version` first: the native LI
+    /// decoder ([`crate::li`]) makes mokucli optional.
+    pub fn start_streaming(&self, options: &StreamingOptions) -> Result<StreamStarted> {
+        if let Some(l) = self.strict_limits() {
+            if let Some(r) = options.sample_rate {
+                l.check_range("sample_rate", r.as_f64(), l.stream_samplerate)?;
+            }
+            self.check_trigger(&l, options.trigger_source.as_ref(), options.trigger_level)?;
+        }
+        let body = self
+            .setter()
+            .with("duration", options.duration)
+            .with("sample_rate", options.sample_rate)
+            .with("trigger_source", options.trigger_source.as_ref().map(TriggerSource::as_str))
+            .with("trigger_level", options.trigger_level);
+        let op = self.op("start_streaming");
+        let raw = self.post_obj("start_streaming", Some(&body))?;
+        let stream_id = required(&op, "stream_id", str_field(&raw, "stream_id"))?;
+        *self.stream_id.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stream_id.clone());
+        Ok(StreamStarted { stream_id, sample_rate: f64_field(&raw, "sample_rate"), raw })
+    }
+
+    /// `POST get_stream_status` (empty body).
+    pub fn get_stream_status(&self) -> Result<StreamStatus> {
+        Ok(StreamStatus::from_map(self.post_obj("get_stream_status", None)?))
+    }
+
+    /// `POST stop_streaming` (empty body). The stream id is kept so that remaining chunks can
+    /// still be fetched (the official 4.4 client clears it and then sends `"null"`).
+    pub fn stop_streaming(&self) -> Result<()> {
+        self.sh().post(&self.op("stop_streaming"), None).map(drop)
+    }
+
+    /// `POST /api/v2/get_chunk` for the current stream: the raw LI bytes of the next chunk.
+    /// Decode them with [`crate::li::decode`]. End of stream is
+    /// [`Error::Stream`]`("End of stream")` (see [`Error::is_end_of_stream`]).
+    pub fn get_chunk(&self) -> Result<Vec<u8>> {
+        let id = self.stream_id().unwrap_or_else(|| "null".to_owned());
+        self.get_chunk_for(&id)
+    }
+
+    /// `POST /api/v2/get_chunk` for an explicit stream id.
+    pub fn get_chunk_for(&self, stream_id: &str) -> Result<Vec<u8>> {
+        let topic = format!("logformat{}", self.slot - 1);
+        let body = Object::new().with("stream_id", Object::new().with(stream_id, Object::new().with("topic", topic)));
+        let text = body.to_json();
+        let r = self.sh().raw(Method::Post, "v2/get_chunk", Body::Json(&text), false)?;
+        if r.status != 200 {
+            return Err(Error::Stream("Error fetching stream.".into()));
+        }
+        let first = r.body.iter().find(|b| !b.is_ascii_whitespace());
+        if first == Some(&b'{') {
+            if let Ok(Value::Object(obj)) = crate::envelope::parse_json(&r.body) {
+                return Err(Error::Stream(match obj.get("error") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                    None => Value::Object(obj).to_string(),
+                }));
+            }
+        }
+        Ok(r.body)
+    }
+
+    /// `GET save_settings`: the raw `.mokuconf` bytes.
+    pub fn save_settings_bytes(&self) -> Result<Vec<u8>> {
+        let op = self.op("save_settings");
+        let r = self.sh().raw(Method::Get, &op, Body::None, false)?;
+        if r.status != 200 {
+            return Err(Error::DownloadFailed {
+                operation: op,
+                status: r.status,
+                body: String::from_utf8_lossy(&r.body).into_owned(),
+            });
+        }
+        Ok(r.body)
+    }
+
+    /// `GET save_settings` into the file `path`.
+    pub fn save_settings(&self, path: &Path) -> Result<()> {
+        let bytes = self.save_settings_bytes()?;
+        std::fs::write(path, bytes)?;
+        Ok(())
+    }
+
+    /// `POST load_settings` with raw `.mokuconf` bytes (no Content-Type).
+    pub fn load_settings_bytes(&self, settings: &[u8]) -> Result<()> {
+        let op = self.op("load_settings");
+        self.sh().call(Method::Post, &op, Body::Raw(settings), Stack::Bulk, true).map(drop)
+    }
+
+    /// `POST load_settings` with the contents of the file `path`.
+    pub fn load_settings(&self, path: &Path) -> Result<()> {
+        let bytes = std::fs::read(path)?;
+        self.load_settings_bytes(&bytes)
+    }
+
+    /// Relinquishes ownership if this Datalogger owns the device; a no-op for a slot of a
+    /// multi-instrument platform (the platform owns it).
+    pub fn relinquish_ownership(&self) -> Result<()> {
+        if self.multi { Ok(()) } else { self.session.relinquish_ownership() }
+    }
+
+    /// Runs a logging session to its end and downloads the `.li` file into `writer`:
+    /// `start_logging`, `logging_progress` every `poll` until `complete`, then the download
+    /// from `location` (or the model's default location). `on_event` sees every step.
+    pub fn log_to_writer(
+        &self,
+        options: &LoggingOptions,
+        poll: Duration,
+        writer: &mut dyn std::io::Write,
+        on_event: &mut dyn FnMut(&LogEvent),
+    ) -> Result<LoggedFile> {
+        let started = self.start_logging(options)?;
+        on_event(&LogEvent::Started(started.clone()));
+        let op = self.op("start_logging");
+        let mut file_name = required(&op, "file_name", started.file_name.clone())?;
+        let location = FileTarget::from_raw(
+            &started.location.clone().unwrap_or_else(|| self.session.model().log_location().to_owned()),
+        );
+        let progress = loop {
+            let p = self.logging_progress()?;
+            on_event(&LogEvent::Progress(p.clone()));
+            if p.complete {
+                break p;
+            }
+            std::thread::sleep(poll);
+        };
+        if let Some(f) = &progress.file_name {
+            if !f.is_empty() {
+                file_name.clone_from(f);
+            }
+        }
+        let bytes = self.session.download_to(&location, &file_name, writer, &mut |received, total| {
+            on_event(&LogEvent::Downloading { received, total });
+        })?;
+        Ok(LoggedFile { location, file_name, bytes, progress })
+    }
+
+    /// [`Datalogger::log_to_writer`] into the local file `path`.
+    pub fn log_to_file(
+        &self,
+        options: &LoggingOptions,
+        poll: Duration,
+        path: &Path,
+        on_event: &mut dyn FnMut(&LogEvent),
+    ) -> Result<LoggedFile> {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let r = self.log_to_writer(options, poll, &mut f, on_event)?;
+        std::io::Write::flush(&mut f)?;
+        Ok(r)
+    }
+}
+
+// The session's Arc keeps the device owned while any Datalogger lives.
+const _: fn() = || {
+    fn assert_send<T: Send>() {}
+    assert_send::<Datalogger>();
+    assert_send::<Arc<Shared>>();
+};
