@@ -179,13 +179,16 @@ impl Device {
     }
 
     /// The client-key rule: while owned, a request carrying another key is refused; with
-    /// `require_client_key`, a keyless request is refused too. `claim_ownership` and the file
-    /// endpoints (documented as key-free) are exempt from the second rule.
+    /// `require_client_key`, a keyless request is refused too. `claim_ownership`, the file
+    /// endpoints (documented as key-free) and `v2/get_chunk` are exempt from the second rule.
     fn check_key(&self, req: &Request<'_>, segs: &[&str]) -> Result<(), Reply> {
         if segs == ["moku", "claim_ownership"] {
             return Ok(());
         }
-        let key_free = matches!(segs, [t, ..] if self.files.has_target(t));
+        // `mokucli stream` reads chunks without the client's key (the official client never hands
+        // it over), so get_chunk is key-free like the file endpoints.
+        let key_free =
+            matches!(segs, [t, ..] if self.files.has_target(t)) || segs == ["v2", "get_chunk"];
         match (&self.owner, req.client_key) {
             (Some(owner), Some(key)) if key != owner.key => Err(Reply::error(
                 "INVALID_REQUEST",

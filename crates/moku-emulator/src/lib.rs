@@ -25,7 +25,8 @@
 //!   claim without `force_connect` is refused. A claim while a session is acquiring needs
 //!   `ignore_busy`. Unless `persist_state` is set, a claim resets the instruments' settings (when
 //!   nothing is acquiring). With [`Config::require_client_key`] a keyless request is refused too,
-//!   except `claim_ownership` and the file endpoints, which the vendor documents as key-free.
+//!   except `claim_ownership`, the file endpoints, which the vendor documents as key-free, and
+//!   `v2/get_chunk`, which `mokucli stream` calls without the key.
 //! * **Device endpoints**: `describe` (`hardware`, `mokuOS`, `proxy_version: "3"`,
 //!   `instruments_build`, ...), `name`, `serial_number`, `mokuos_version`, `calibration_date`,
 //!   `summary`, `instrument_supported` / `platform_supported` (only instrument id 7 and the model's
