@@ -7,9 +7,36 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+pub mod channel;
+mod device;
+pub mod error;
+mod framer;
+mod lexer;
+pub mod mnemonic;
+pub mod nrf;
 pub mod number;
+pub mod params;
+mod queue;
+mod response;
+mod session;
 pub mod sink;
+pub mod status;
+pub mod text;
+pub mod tree;
+pub mod units;
 
-pub use sink::{Sink, SinkError, SliceSink};
+pub use channel::{Channel, ChannelList, ChannelRange};
+pub use device::{Device, Identity};
+pub use error::{Error, ErrorClass};
+pub use framer::{Feed, Framer};
+pub use lexer::Token;
+pub use params::{Args, Kind, Param, Value};
+pub use queue::ErrorQueue;
+pub use response::Response;
+pub use session::{Call, Session};
 #[cfg(feature = "std")]
 pub use sink::IoSink;
+pub use sink::{Sink, SinkError, SliceSink};
+pub use text::Str;
+pub use tree::{Suffixes, Tree, TreeError};
+pub use units::Unit;

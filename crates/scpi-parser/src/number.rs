@@ -39,7 +39,12 @@ struct Digits {
 impl Digits {
     /// Splits `zmij`'s shortest output (`-1.25e-7`, `123.0`, `1e30`) into digits.
     fn parse(text: &[u8]) -> Self {
-        let mut d = Digits { neg: false, buf: [0; 24], len: 0, point: 0 };
+        let mut d = Digits {
+            neg: false,
+            buf: [0; 24],
+            len: 0,
+            point: 0,
+        };
         let mut i = 0;
         if text.first() == Some(&b'-') {
             d.neg = true;
@@ -72,11 +77,11 @@ impl Digits {
         if i < text.len() {
             i += 1; // 'e'
             let mut eneg = false;
-            if let Some(&s) = text.get(i) {
-                if s == b'-' || s == b'+' {
-                    eneg = s == b'-';
-                    i += 1;
-                }
+            if let Some(&s) = text.get(i)
+                && (s == b'-' || s == b'+')
+            {
+                eneg = s == b'-';
+                i += 1;
             }
             while let Some(&c) = text.get(i) {
                 exp = exp * 10 + i32::from(c - b'0');
@@ -296,7 +301,7 @@ pub fn write_nr2_micros<S: Sink + ?Sized>(out: &mut S, micros: i64) -> Result<()
         n += 1;
     } else {
         let mut width = 6;
-        while frac % 10 == 0 {
+        while frac.is_multiple_of(10) {
             frac /= 10;
             width -= 1;
         }

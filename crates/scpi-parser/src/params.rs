@@ -1,0 +1,837 @@
+//! Parameter declarations, validation, and the typed values handlers receive.
+//!
+//! Each command declares its parameters as a `&'static [Param]`. A unit's
+//! parameters are all lexed and checked against that declaration (count,
+//! type, unit, range, choices) **before** the handler runs; a refused unit
+//! has no effect. Handlers then read typed values from [`Args`].
+
+use crate::channel::ChannelList;
+use crate::error::{Error, code};
+use crate::lexer::{Cursor, Token, lex_token, next_separator};
+use crate::mnemonic::find_choice;
+use crate::text::Str;
+use crate::units::{Unit, apply_suffix};
+
+/// The most fixed (non-list) parameters a command may declare.
+pub const MAX_PARAMS: usize = 8;
+
+/// What a parameter accepts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// NRf (or `#H/#Q/#B`) with an optional suffix of `unit`, in `min..=max`;
+    /// `MINimum`/`MAXimum`/`DEFault` give `min`/`max`/`default`,
+    /// `INFinity`/`NINFinity`/`NAN` give ±∞/NaN (then range-checked).
+    Number {
+        /// The accepted unit kind.
+        unit: Unit,
+        /// Lowest accepted value (base unit).
+        min: f64,
+        /// Highest accepted value (base unit).
+        max: f64,
+        /// The value of `DEFault`.
+        default: f64,
+    },
+    /// An integer in `min..=max`; decimals are rounded half away from zero
+    /// (`10.6` → 11).
+    Integer {
+        /// Lowest accepted value.
+        min: i64,
+        /// Highest accepted value.
+        max: i64,
+        /// The value of `DEFault`.
+        default: i64,
+    },
+    /// `ON`/`OFF` or a number (0 = off, any other rounded value = on).
+    Boolean,
+    /// One word of a list of pattern words (`ASCii`), short or long form.
+    Choice(&'static [&'static str]),
+    /// String data.
+    String,
+    /// Arbitrary block data.
+    Block,
+    /// A channel list `(@…)`.
+    ChannelList,
+    /// Any expression `(…)`.
+    Expression,
+    /// One or more strings to the end of the unit (must be the last parameter).
+    StringList,
+    /// One or more words of a choice list to the end of the unit (must be the
+    /// last parameter).
+    ChoiceList(&'static [&'static str]),
+}
+
+impl Kind {
+    /// Whether the kind takes the rest of the unit.
+    pub const fn is_list(&self) -> bool {
+        matches!(self, Self::StringList | Self::ChoiceList(_))
+    }
+}
+
+/// One declared parameter: its kind and whether it may be left out.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Param {
+    kind: Kind,
+    optional: bool,
+}
+
+impl Param {
+    const fn of(kind: Kind) -> Self {
+        Self {
+            kind,
+            optional: false,
+        }
+    }
+
+    /// A number of unit kind `unit`, any value.
+    pub const fn number(unit: Unit) -> Self {
+        Self::of(Kind::Number {
+            unit,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+            default: 0.0,
+        })
+    }
+
+    /// An integer in `min..=max` (default value `min`).
+    pub const fn integer(min: i64, max: i64) -> Self {
+        Self::of(Kind::Integer {
+            min,
+            max,
+            default: min,
+        })
+    }
+
+    /// A boolean.
+    pub const fn boolean() -> Self {
+        Self::of(Kind::Boolean)
+    }
+
+    /// One of `choices` (pattern words).
+    pub const fn choice(choices: &'static [&'static str]) -> Self {
+        Self::of(Kind::Choice(choices))
+    }
+
+    /// A string.
+    pub const fn string() -> Self {
+        Self::of(Kind::String)
+    }
+
+    /// A block.
+    pub const fn block() -> Self {
+        Self::of(Kind::Block)
+    }
+
+    /// A channel list.
+    pub const fn channel_list() -> Self {
+        Self::of(Kind::ChannelList)
+    }
+
+    /// An expression.
+    pub const fn expression() -> Self {
+        Self::of(Kind::Expression)
+    }
+
+    /// One or more strings (last parameter).
+    pub const fn string_list() -> Self {
+        Self::of(Kind::StringList)
+    }
+
+    /// One or more of `choices` (last parameter).
+    pub const fn choice_list(choices: &'static [&'static str]) -> Self {
+        Self::of(Kind::ChoiceList(choices))
+    }
+
+    /// Restricts a number to `min..=max` (no effect on other kinds).
+    pub const fn range(self, min: f64, max: f64) -> Self {
+        match self.kind {
+            Kind::Number { unit, default, .. } => Self {
+                kind: Kind::Number {
+                    unit,
+                    min,
+                    max,
+                    default,
+                },
+                optional: self.optional,
+            },
+            _ => self,
+        }
+    }
+
+    /// Sets the value of `DEFault` for numbers and integers.
+    pub const fn default_value(self, default: f64) -> Self {
+        let kind = match self.kind {
+            Kind::Number { unit, min, max, .. } => Kind::Number {
+                unit,
+                min,
+                max,
+                default,
+            },
+            Kind::Integer { min, max, .. } => Kind::Integer {
+                min,
+                max,
+                default: default as i64,
+            },
+            k => k,
+        };
+        Self {
+            kind,
+            optional: self.optional,
+        }
+    }
+
+    /// Makes the parameter optional (it and every later one may be left out).
+    pub const fn optional(self) -> Self {
+        Self {
+            kind: self.kind,
+            optional: true,
+        }
+    }
+
+    /// The kind.
+    pub const fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// Whether the parameter may be left out.
+    pub const fn is_optional(&self) -> bool {
+        self.optional
+    }
+}
+
+/// A validated parameter value.
+#[derive(Clone, Copy, Debug)]
+pub enum Value<'a> {
+    /// An optional parameter that was left out.
+    Absent,
+    /// A number in the base unit.
+    Number(f64),
+    /// An integer.
+    Integer(i64),
+    /// A boolean.
+    Boolean(bool),
+    /// The index of the chosen word in the declared choices.
+    Choice(usize),
+    /// A string.
+    Str(Str<'a>),
+    /// Block payload.
+    Block(&'a [u8]),
+    /// A channel list.
+    ChannelList(ChannelList<'a>),
+    /// An expression, parentheses included.
+    Expression(&'a [u8]),
+}
+
+/// The validated parameters of one message unit.
+///
+/// Accessors return [`Error`] (`-310 System error`) when asked for a type the
+/// command did not declare, so a handler can use `?` and never panics.
+#[derive(Clone, Copy, Debug)]
+pub struct Args<'a> {
+    values: [Value<'a>; MAX_PARAMS],
+    count: usize,
+    spec: &'static [Param],
+    list: &'a [u8],
+    list_len: usize,
+}
+
+impl<'a> Args<'a> {
+    /// No parameters.
+    pub const EMPTY: Args<'static> = Args {
+        values: [Value::Absent; MAX_PARAMS],
+        count: 0,
+        spec: &[],
+        list: &[],
+        list_len: 0,
+    };
+
+    /// How many fixed parameters were given (list items not counted).
+    pub const fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether no parameter at all was given.
+    pub const fn is_empty(&self) -> bool {
+        self.count == 0 && self.list_len == 0
+    }
+
+    /// The value of fixed parameter `i` ([`Value::Absent`] when left out).
+    pub fn get(&self, i: usize) -> Value<'a> {
+        self.values.get(i).copied().unwrap_or(Value::Absent)
+    }
+
+    /// Whether parameter `i` was given.
+    pub fn is_present(&self, i: usize) -> bool {
+        !matches!(self.get(i), Value::Absent)
+    }
+
+    fn mismatch(&self, i: usize, want: &str) -> Error {
+        Error::new(code::SYSTEM_ERROR).with_detail_fmt(format_args!("argument {i} is not {want}"))
+    }
+
+    /// Number `i` in its base unit; the declared default when left out.
+    pub fn f64(&self, i: usize) -> Result<f64, Error> {
+        match self.get(i) {
+            Value::Number(v) => Ok(v),
+            Value::Integer(v) => Ok(v as f64),
+            Value::Absent => match self.spec.get(i).map(Param::kind) {
+                Some(Kind::Number { default, .. }) => Ok(default),
+                Some(Kind::Integer { default, .. }) => Ok(default as f64),
+                _ => Err(self.mismatch(i, "a number")),
+            },
+            _ => Err(self.mismatch(i, "a number")),
+        }
+    }
+
+    /// Number `i`, or `None` when left out.
+    pub fn opt_f64(&self, i: usize) -> Result<Option<f64>, Error> {
+        if self.is_present(i) {
+            self.f64(i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Integer `i`; the declared default when left out.
+    pub fn i64(&self, i: usize) -> Result<i64, Error> {
+        match self.get(i) {
+            Value::Integer(v) => Ok(v),
+            Value::Absent => match self.spec.get(i).map(Param::kind) {
+                Some(Kind::Integer { default, .. }) => Ok(default),
+                _ => Err(self.mismatch(i, "an integer")),
+            },
+            _ => Err(self.mismatch(i, "an integer")),
+        }
+    }
+
+    /// Integer `i`, or `None` when left out.
+    pub fn opt_i64(&self, i: usize) -> Result<Option<i64>, Error> {
+        if self.is_present(i) {
+            self.i64(i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Boolean `i`.
+    pub fn bool(&self, i: usize) -> Result<bool, Error> {
+        match self.get(i) {
+            Value::Boolean(b) => Ok(b),
+            _ => Err(self.mismatch(i, "a boolean")),
+        }
+    }
+
+    /// Boolean `i`, or `None` when left out.
+    pub fn opt_bool(&self, i: usize) -> Result<Option<bool>, Error> {
+        if self.is_present(i) {
+            self.bool(i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The index of choice `i` in its declared word list.
+    pub fn choice(&self, i: usize) -> Result<usize, Error> {
+        match self.get(i) {
+            Value::Choice(c) => Ok(c),
+            _ => Err(self.mismatch(i, "a choice")),
+        }
+    }
+
+    /// Choice `i`, or `None` when left out.
+    pub fn opt_choice(&self, i: usize) -> Result<Option<usize>, Error> {
+        if self.is_present(i) {
+            self.choice(i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// String `i`.
+    pub fn str(&self, i: usize) -> Result<Str<'a>, Error> {
+        match self.get(i) {
+            Value::Str(s) => Ok(s),
+            _ => Err(self.mismatch(i, "a string")),
+        }
+    }
+
+    /// String `i`, or `None` when left out.
+    pub fn opt_str(&self, i: usize) -> Result<Option<Str<'a>>, Error> {
+        if self.is_present(i) {
+            self.str(i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Block payload `i`.
+    pub fn block(&self, i: usize) -> Result<&'a [u8], Error> {
+        match self.get(i) {
+            Value::Block(b) => Ok(b),
+            _ => Err(self.mismatch(i, "a block")),
+        }
+    }
+
+    /// Channel list `i`.
+    pub fn channels(&self, i: usize) -> Result<ChannelList<'a>, Error> {
+        match self.get(i) {
+            Value::ChannelList(c) => Ok(c),
+            _ => Err(self.mismatch(i, "a channel list")),
+        }
+    }
+
+    /// Expression `i` (parentheses included).
+    pub fn expression(&self, i: usize) -> Result<&'a [u8], Error> {
+        match self.get(i) {
+            Value::Expression(e) => Ok(e),
+            _ => Err(self.mismatch(i, "an expression")),
+        }
+    }
+
+    /// How many list items were given (a trailing string or choice list).
+    pub const fn list_len(&self) -> usize {
+        self.list_len
+    }
+
+    /// The items of a trailing string list.
+    pub fn strings(&self) -> Strings<'a> {
+        let ok = matches!(self.spec.last().map(Param::kind), Some(Kind::StringList));
+        Strings {
+            cur: Cursor::new(if ok { self.list } else { &[] }),
+            left: if ok { self.list_len } else { 0 },
+        }
+    }
+
+    /// The indices (into the declared words) of a trailing choice list.
+    pub fn choices(&self) -> Choices<'a> {
+        match self.spec.last().map(Param::kind) {
+            Some(Kind::ChoiceList(words)) => Choices {
+                cur: Cursor::new(self.list),
+                words,
+                left: self.list_len,
+            },
+            _ => Choices {
+                cur: Cursor::new(&[]),
+                words: &[],
+                left: 0,
+            },
+        }
+    }
+}
+
+/// The strings of a string list, in order.
+#[derive(Clone, Debug)]
+pub struct Strings<'a> {
+    cur: Cursor<'a>,
+    left: usize,
+}
+
+impl<'a> Iterator for Strings<'a> {
+    type Item = Str<'a>;
+
+    fn next(&mut self) -> Option<Str<'a>> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        self.cur.skip_ws();
+        let t = lex_token(&mut self.cur).ok()?;
+        let _ = next_separator(&mut self.cur);
+        match t {
+            Token::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
+    }
+}
+
+/// The choice indices of a choice list, in order.
+#[derive(Clone, Debug)]
+pub struct Choices<'a> {
+    cur: Cursor<'a>,
+    words: &'static [&'static str],
+    left: usize,
+}
+
+impl Iterator for Choices<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        self.cur.skip_ws();
+        let t = lex_token(&mut self.cur).ok()?;
+        let _ = next_separator(&mut self.cur);
+        match t {
+            Token::Chars(w) => find_choice(self.words, w),
+            _ => None,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.left))
+    }
+}
+
+/// Outcome of validating a unit's parameters.
+pub(crate) enum Checked<'a> {
+    /// All good.
+    Ok(Args<'a>),
+    /// A -2xx (or other non-syntax) refusal: skip the unit, continue the message.
+    Refused(Error),
+    /// A -1xx error: stop the message.
+    Fatal(Error),
+}
+
+fn not_allowed(t: &Token<'_>) -> Error {
+    Error::new(match t {
+        Token::Number { .. } | Token::NonDecimal(_) => code::NUMERIC_DATA_NOT_ALLOWED,
+        Token::Chars(_) => code::CHARACTER_DATA_NOT_ALLOWED,
+        Token::Str(_) => code::STRING_DATA_NOT_ALLOWED,
+        Token::Block(_) => code::BLOCK_DATA_NOT_ALLOWED,
+        Token::Expr(_) => code::EXPRESSION_DATA_NOT_ALLOWED,
+    })
+}
+
+/// The number a numeric token stands for (suffix applied), or the error.
+fn numeric(t: &Token<'_>, unit: Unit, min: f64, max: f64, default: f64) -> Result<f64, Error> {
+    match *t {
+        Token::Number {
+            value,
+            suffix: None,
+        } => Ok(value),
+        Token::Number {
+            value,
+            suffix: Some(sfx),
+        } => apply_suffix(value, sfx, unit),
+        Token::NonDecimal(v) => Ok(v as f64),
+        Token::Chars(w) => {
+            const WORDS: [&str; 6] = [
+                "MINimum",
+                "MAXimum",
+                "DEFault",
+                "INFinity",
+                "NINFinity",
+                "NAN",
+            ];
+            match find_choice(&WORDS, w) {
+                Some(0) => Ok(min),
+                Some(1) => Ok(max),
+                Some(2) => Ok(default),
+                Some(3) => Ok(f64::INFINITY),
+                Some(4) => Ok(f64::NEG_INFINITY),
+                Some(5) => Ok(f64::NAN),
+                _ => Err(Error::new(code::CHARACTER_DATA_NOT_ALLOWED).with_detail_bytes(w)),
+            }
+        }
+        _ => Err(not_allowed(t)),
+    }
+}
+
+/// Rounds half away from zero (`10.5` → 11, `-2.5` → -3) without `std`.
+fn round_half_away(v: f64) -> f64 {
+    const EXACT: f64 = 4_503_599_627_370_496.0; // 2^52: every larger f64 is whole
+    if !v.is_finite() || v.abs() >= EXACT {
+        return v;
+    }
+    let t = v as i64; // truncates toward zero; exact below 2^52
+    let frac = v - t as f64; // exact
+    let r = if frac >= 0.5 {
+        t + 1
+    } else if frac <= -0.5 {
+        t - 1
+    } else {
+        t
+    };
+    r as f64
+}
+
+fn out_of_range() -> Error {
+    Error::new(code::DATA_OUT_OF_RANGE)
+}
+
+/// Checks one token against one declared kind.
+fn check<'a>(t: &Token<'a>, kind: &Kind) -> Result<Value<'a>, Error> {
+    Ok(match *kind {
+        Kind::Number {
+            unit,
+            min,
+            max,
+            default,
+        } => {
+            let v = numeric(t, unit, min, max, default)?;
+            let unbounded = min == f64::NEG_INFINITY && max == f64::INFINITY;
+            if !(unbounded || (v >= min && v <= max)) {
+                return Err(out_of_range());
+            }
+            Value::Number(v)
+        }
+        Kind::Integer { min, max, default } => {
+            let v = numeric(t, Unit::None, min as f64, max as f64, default as f64)?;
+            let r = round_half_away(v);
+            // `as` saturates; the range check below refuses the saturated ends
+            // unless they are really in range.
+            if !r.is_finite() || r < i64::MIN as f64 || r >= i64::MAX as f64 {
+                return Err(out_of_range());
+            }
+            let i = r as i64;
+            if i < min || i > max {
+                return Err(out_of_range());
+            }
+            Value::Integer(i)
+        }
+        Kind::Boolean => match *t {
+            Token::Chars(w) => match find_choice(&["OFF", "ON"], w) {
+                Some(i) => Value::Boolean(i == 1),
+                None => return Err(Error::new(code::ILLEGAL_PARAMETER_VALUE).with_detail_bytes(w)),
+            },
+            Token::Number { value, suffix } => {
+                if let Some(s) = suffix {
+                    return Err(Error::new(code::SUFFIX_NOT_ALLOWED).with_detail_bytes(s));
+                }
+                if value.is_nan() {
+                    return Err(Error::new(code::ILLEGAL_PARAMETER_VALUE));
+                }
+                Value::Boolean(round_half_away(value) != 0.0)
+            }
+            Token::NonDecimal(v) => Value::Boolean(v != 0),
+            _ => return Err(not_allowed(t)),
+        },
+        Kind::Choice(words) | Kind::ChoiceList(words) => match *t {
+            Token::Chars(w) => match find_choice(words, w) {
+                Some(i) => Value::Choice(i),
+                None => return Err(Error::new(code::ILLEGAL_PARAMETER_VALUE).with_detail_bytes(w)),
+            },
+            _ => return Err(not_allowed(t)),
+        },
+        Kind::String | Kind::StringList => match *t {
+            Token::Str(s) => Value::Str(s),
+            _ => return Err(not_allowed(t)),
+        },
+        Kind::Block => match *t {
+            Token::Block(b) => Value::Block(b),
+            _ => return Err(not_allowed(t)),
+        },
+        Kind::ChannelList => match *t {
+            Token::Expr(e) => Value::ChannelList(ChannelList::parse(e)?),
+            _ => return Err(not_allowed(t)),
+        },
+        Kind::Expression => match *t {
+            Token::Expr(e) => Value::Expression(e),
+            _ => return Err(not_allowed(t)),
+        },
+    })
+}
+
+fn is_syntax(e: &Error) -> bool {
+    (-199..=-100).contains(&e.code())
+}
+
+/// Lexes and validates the parameters of one unit; the cursor is just after
+/// the header and ends at the `;` or the end of the message.
+pub(crate) fn check_params<'a>(cur: &mut Cursor<'a>, spec: &'static [Param]) -> Checked<'a> {
+    let mut args = Args {
+        values: [Value::Absent; MAX_PARAMS],
+        count: 0,
+        spec,
+        list: &[],
+        list_len: 0,
+    };
+    let mut refused: Option<Error> = None;
+    cur.skip_ws();
+    let mut more = !matches!(cur.peek(), None | Some(b';'));
+    let mut i = 0usize;
+    while more {
+        let list_start = cur.pos;
+        let t = match lex_token(cur) {
+            Ok(t) => t,
+            Err(e) => return Checked::Fatal(e),
+        };
+        match spec.get(i) {
+            None => {
+                return Checked::Fatal(Error::new(code::PARAMETER_NOT_ALLOWED));
+            }
+            Some(p) => {
+                let list = p.kind.is_list();
+                match check(&t, &p.kind) {
+                    Ok(v) => {
+                        if list {
+                            if args.list_len == 0 {
+                                args.list = &cur.s[list_start..];
+                            }
+                            args.list_len += 1;
+                        } else if let Some(slot) = args.values.get_mut(i) {
+                            *slot = v;
+                            args.count = i + 1;
+                        }
+                    }
+                    Err(e) if is_syntax(&e) => return Checked::Fatal(e),
+                    Err(e) => {
+                        refused.get_or_insert(e);
+                    }
+                }
+                if !list {
+                    i += 1;
+                }
+            }
+        }
+        more = match next_separator(cur) {
+            Ok(m) => m,
+            Err(e) => return Checked::Fatal(e),
+        };
+    }
+    // Missing required parameters.
+    let given = if spec.get(i).is_some_and(|p| p.kind.is_list()) && args.list_len > 0 {
+        i + 1
+    } else {
+        i
+    };
+    if spec.get(given).is_some_and(|p| !p.optional) {
+        return Checked::Fatal(Error::new(code::MISSING_PARAMETER));
+    }
+    match refused {
+        Some(e) => Checked::Refused(e),
+        None => Checked::Ok(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &'static str, spec: &'static [Param]) -> Result<Args<'static>, i32> {
+        let mut c = Cursor::new(input.as_bytes());
+        match check_params(&mut c, spec) {
+            Checked::Ok(a) => Ok(a),
+            Checked::Refused(e) | Checked::Fatal(e) => Err(e.code()),
+        }
+    }
+
+    const PER: &[Param] = &[Param::number(Unit::Second)
+        .range(1e-6, 3600.0)
+        .default_value(0.1)];
+    const FETCH: &[Param] = &[Param::integer(0, i64::MAX).optional()];
+    const CALC: &[Param] = &[Param::choice_list(&["AVG", "MINimum", "MAXimum", "RMS"])];
+    const ITEMS: &[Param] = &[Param::string_list()];
+    const BOOL: &[Param] = &[Param::boolean()];
+    const FORM: &[Param] = &[Param::choice(&["ASCii", "BIN_INTel", "BIN_MOTorola"])];
+    const TWO: &[Param] = &[Param::number(Unit::Volt), Param::string().optional()];
+
+    #[test]
+    fn numbers_units_ranges() {
+        assert_eq!(run(" 100ms", PER).unwrap().f64(0), Ok(0.1));
+        assert_eq!(run(" 0.1 S", PER).unwrap().f64(0), Ok(0.1));
+        assert_eq!(run(" MAX", PER).unwrap().f64(0), Ok(3600.0));
+        assert_eq!(run(" def", PER).unwrap().f64(0), Ok(0.1));
+        assert_eq!(run(" 3601", PER).unwrap_err(), -222);
+        assert_eq!(run(" 0", PER).unwrap_err(), -222);
+        assert_eq!(run(" INF", PER).unwrap_err(), -222);
+        assert_eq!(run(" NAN", PER).unwrap_err(), -222);
+        assert_eq!(run(" 1 V", PER).unwrap_err(), -131);
+        assert_eq!(run(" FAST", PER).unwrap_err(), -148);
+        assert_eq!(run(" \"1\"", PER).unwrap_err(), -158);
+        assert_eq!(run(" #11x", PER).unwrap_err(), -168);
+        assert_eq!(run(" (1)", PER).unwrap_err(), -178);
+        assert_eq!(run("", PER).unwrap_err(), -109);
+        assert_eq!(run(" 1,2", PER).unwrap_err(), -108);
+        assert_eq!(run(" 1 2", PER).unwrap_err(), -103);
+        assert_eq!(run(" 1,", PER).unwrap_err(), -102);
+        assert!(
+            run(" NAN", const { &[Param::number(Unit::None)] })
+                .unwrap()
+                .f64(0)
+                .unwrap()
+                .is_nan()
+        );
+    }
+
+    #[test]
+    fn rounding() {
+        assert_eq!(round_half_away(10.5), 11.0);
+        assert_eq!(round_half_away(-2.5), -3.0);
+        assert_eq!(round_half_away(0.49999999999999994), 0.0);
+        assert_eq!(round_half_away(-0.4), 0.0);
+        assert_eq!(round_half_away(1e300), 1e300);
+    }
+
+    #[test]
+    fn integers() {
+        assert_eq!(run(" 10.6", FETCH).unwrap().i64(0), Ok(11));
+        assert_eq!(run(" 10.4", FETCH).unwrap().i64(0), Ok(10));
+        assert_eq!(run(" #HFF", FETCH).unwrap().i64(0), Ok(255));
+        assert_eq!(run("", FETCH).unwrap().opt_i64(0), Ok(None));
+        assert_eq!(run("", FETCH).unwrap().i64(0), Ok(0));
+        assert_eq!(run(" -1", FETCH).unwrap_err(), -222);
+        assert_eq!(run(" 1e30", FETCH).unwrap_err(), -222);
+        assert_eq!(run(" 1 s", FETCH).unwrap_err(), -138);
+        assert_eq!(run(" 2,", FETCH).unwrap_err(), -102);
+    }
+
+    #[test]
+    fn booleans_and_choices() {
+        assert_eq!(run(" ON", BOOL).unwrap().bool(0), Ok(true));
+        assert_eq!(run(" off", BOOL).unwrap().bool(0), Ok(false));
+        assert_eq!(run(" 0.4", BOOL).unwrap().bool(0), Ok(false));
+        assert_eq!(run(" 1", BOOL).unwrap().bool(0), Ok(true));
+        assert_eq!(run(" MAYBE", BOOL).unwrap_err(), -224);
+        assert_eq!(run(" bin_int", FORM).unwrap().choice(0), Ok(1));
+        assert_eq!(run(" BIN_MOTOROLA", FORM).unwrap().choice(0), Ok(2));
+        assert_eq!(run(" BIN", FORM).unwrap_err(), -224);
+        assert_eq!(run(" 1", FORM).unwrap_err(), -128);
+        let a = run(" RMS, min ,MAXIMUM", CALC).unwrap();
+        assert_eq!(a.list_len(), 3);
+        assert!(a.choices().eq([3, 1, 2]));
+        assert_eq!(run(" AVG,FOO", CALC).unwrap_err(), -224);
+        assert_eq!(run(" AVG,", CALC).unwrap_err(), -102);
+        assert_eq!(run("", CALC).unwrap_err(), -109);
+    }
+
+    #[test]
+    fn strings_and_lists() {
+        let a = run(" \"AI 1/1\",'AI 1/2' , \"x\"\"y\"", ITEMS).unwrap();
+        let v: [bool; 3] = {
+            let mut it = a.strings();
+            [
+                it.next().unwrap().eq_text("AI 1/1"),
+                it.next().unwrap().eq_text("AI 1/2"),
+                it.next().unwrap().eq_text("x\"y"),
+            ]
+        };
+        assert_eq!(v, [true; 3]);
+        assert_eq!(a.strings().count(), 3);
+        assert_eq!(run(" \"a\",1", ITEMS).unwrap_err(), -128);
+        let a = run(" 2.5, 'x'", TWO).unwrap();
+        assert_eq!(a.f64(0), Ok(2.5));
+        assert!(a.str(1).unwrap().eq_text("x"));
+        assert_eq!(a.bool(0).unwrap_err().code(), -310);
+        let a = run(" 2.5", TWO).unwrap();
+        assert_eq!(a.opt_str(1).map(|s| s.is_none()), Ok(true));
+    }
+
+    #[test]
+    fn blocks_and_channels() {
+        let a = run(" #15ab;cd", const { &[Param::block()] }).unwrap();
+        assert_eq!(a.block(0), Ok(&b"ab;cd"[..]));
+        let a = run(" (@1,3:5)", const { &[Param::channel_list()] }).unwrap();
+        assert_eq!(a.channels(0).unwrap().iter().count(), 2);
+        assert_eq!(
+            run(" (1,3)", const { &[Param::channel_list()] }).unwrap_err(),
+            -171
+        );
+        assert_eq!(
+            run(" 1", const { &[Param::channel_list()] }).unwrap_err(),
+            -128
+        );
+        assert_eq!(
+            run(" (1+2)", const { &[Param::expression()] })
+                .unwrap()
+                .expression(0),
+            Ok(&b"(1+2)"[..])
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! The response writer: typed response data straight into a [`Sink`].
+//!
+//! Several query responses of one program message are joined with `;`; the
+//! session ends the response message with one LF. With `:COMMunicate:HEADer
+//! ON`, each query answer starts with its short-form header and a space. Both
+//! are written lazily, just before a unit's first byte, so a query that writes
+//! nothing leaves no trace.
+
+use crate::error::Error;
+use crate::number;
+use crate::sink::{Sink, SinkError};
+
+/// The longest response header prefix kept (`:AAAA:BBBB… `).
+pub(crate) const MAX_PREFIX: usize = 96;
+
+/// Writes response data of one message unit.
+///
+/// `Response` is itself a [`Sink`], so a formatter can write raw bytes into it
+/// (e.g. a pre-formatted list of NR3 values or a binary block).
+pub struct Response<'a> {
+    out: &'a mut dyn Sink,
+    state: &'a mut MessageState,
+    prefix: &'a [u8],
+    unit_written: bool,
+}
+
+/// Per-message response bookkeeping.
+#[derive(Debug, Default)]
+pub(crate) struct MessageState {
+    /// Something was written in this message (so the next unit needs `;`).
+    pub(crate) written: bool,
+    /// The sink refused bytes.
+    pub(crate) failed: Option<SinkError>,
+}
+
+impl<'a> Response<'a> {
+    pub(crate) fn new(
+        out: &'a mut dyn Sink,
+        state: &'a mut MessageState,
+        prefix: &'a [u8],
+    ) -> Self {
+        Self {
+            out,
+            state,
+            prefix,
+            unit_written: false,
+        }
+    }
+
+    /// Whether this unit has written anything yet.
+    pub fn is_empty(&self) -> bool {
+        !self.unit_written
+    }
+
+    /// Whether this message already has response bytes (MAV for `*STB?`).
+    pub(crate) fn message_has_output(&self) -> bool {
+        self.state.written
+    }
+
+    fn start(&mut self) -> Result<(), SinkError> {
+        if let Some(e) = self.state.failed {
+            return Err(e);
+        }
+        if !self.unit_written {
+            if self.state.written {
+                self.out.write_byte(b';').map_err(|e| self.fail(e))?;
+            }
+            if !self.prefix.is_empty() {
+                self.out.write(self.prefix).map_err(|e| self.fail(e))?;
+            }
+            self.unit_written = true;
+            self.state.written = true;
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, e: SinkError) -> SinkError {
+        self.state.failed.get_or_insert(e);
+        e
+    }
+
+    /// Raw bytes, written as they are.
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        Ok(self.write(bytes)?)
+    }
+
+    /// A `,` between list items.
+    pub fn comma(&mut self) -> Result<(), Error> {
+        Ok(self.write_byte(b',')?)
+    }
+
+    /// An integer as NR1.
+    pub fn nr1(&mut self, v: i64) -> Result<(), Error> {
+        self.start()?;
+        number::write_nr1(self.out, v).map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// An unsigned integer as NR1.
+    pub fn nr1_u64(&mut self, v: u64) -> Result<(), Error> {
+        self.start()?;
+        number::write_nr1_u64(self.out, v).map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// A number as NR2 (shortest round-trip digits, no exponent).
+    pub fn nr2(&mut self, v: f64) -> Result<(), Error> {
+        self.start()?;
+        number::write_nr2_f64(self.out, v).map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// A number as NR3 (shortest round-trip digits of the `f64`).
+    pub fn nr3(&mut self, v: f64) -> Result<(), Error> {
+        self.start()?;
+        number::write_nr3_f64(self.out, v).map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// An `f32` as NR3 (shortest round-trip digits of the `f32`).
+    pub fn nr3_f32(&mut self, v: f32) -> Result<(), Error> {
+        self.start()?;
+        number::write_nr3_f32(self.out, v).map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// A boolean as `1` or `0`.
+    pub fn boolean(&mut self, v: bool) -> Result<(), Error> {
+        self.raw(if v { b"1" } else { b"0" })
+    }
+
+    /// Character data (`RUNNING`), written as it is.
+    pub fn chars(&mut self, word: &str) -> Result<(), Error> {
+        self.raw(word.as_bytes())
+    }
+
+    /// String response data: `"…"` with inner `"` doubled.
+    pub fn string(&mut self, s: &str) -> Result<(), Error> {
+        self.string_bytes(s.as_bytes())
+    }
+
+    /// String response data from bytes: `"…"` with inner `"` doubled.
+    pub fn string_bytes(&mut self, s: &[u8]) -> Result<(), Error> {
+        self.write_byte(b'"')?;
+        let mut rest = s;
+        while let Some(p) = rest.iter().position(|&b| b == b'"') {
+            self.write(&rest[..=p])?;
+            self.write_byte(b'"')?;
+            rest = &rest[p + 1..];
+        }
+        self.write(rest)?;
+        Ok(self.write_byte(b'"')?)
+    }
+
+    /// The header of a definite-length block holding `len` bytes
+    /// (`#<d><len>`); the caller writes the bytes next.
+    pub fn block_header(&mut self, len: usize) -> Result<(), Error> {
+        let mut digits = [0u8; 20];
+        let mut k = digits.len();
+        let mut v = len;
+        loop {
+            k -= 1;
+            digits[k] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        let n = digits.len() - k;
+        if n > 9 {
+            return Err(Error::new(crate::error::code::TOO_MUCH_DATA)
+                .with_detail("block longer than 999999999 bytes"));
+        }
+        self.write_byte(b'#')?;
+        self.write_byte(b'0' + n as u8)?;
+        Ok(self.write(&digits[k..])?)
+    }
+
+    /// A definite-length block `#<d><len><bytes>`.
+    pub fn block(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.block_header(data.len())?;
+        Ok(self.write(data)?)
+    }
+
+    /// An error in the queue format `<code>,"<text>[;<detail>]"`.
+    pub fn error(&mut self, e: &Error) -> Result<(), Error> {
+        self.nr1(i64::from(e.code()))?;
+        self.write(b",\"")?;
+        let text = e.text();
+        let detail = e.detail();
+        quote_inner(self, text.as_bytes())?;
+        if !detail.is_empty() {
+            self.write_byte(b';')?;
+            quote_inner(self, detail.as_bytes())?;
+        }
+        Ok(self.write_byte(b'"')?)
+    }
+}
+
+fn quote_inner(r: &mut Response<'_>, s: &[u8]) -> Result<(), SinkError> {
+    let mut rest = s;
+    while let Some(p) = rest.iter().position(|&b| b == b'"') {
+        r.write(&rest[..=p])?;
+        r.write_byte(b'"')?;
+        rest = &rest[p + 1..];
+    }
+    r.write(rest)
+}
+
+impl Sink for Response<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+        self.start()?;
+        self.out.write(bytes).map_err(|e| self.fail(e))
+    }
+
+    fn write_byte(&mut self, byte: u8) -> Result<(), SinkError> {
+        self.start()?;
+        self.out.write_byte(byte).map_err(|e| self.fail(e))
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        self.out.reserve(additional);
+    }
+}
+
+impl core::fmt::Debug for Response<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Response")
+            .field("unit_written", &self.unit_written)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn joins_and_quotes() {
+        let mut out = Vec::new();
+        let mut st = MessageState::default();
+        {
+            let mut r = Response::new(&mut out, &mut st, b"");
+            r.string("a\"b").unwrap();
+            r.comma().unwrap();
+            r.nr3_f32(1.5).unwrap();
+        }
+        {
+            let r = Response::new(&mut out, &mut st, b":X ");
+            assert!(r.is_empty());
+        }
+        {
+            let mut r = Response::new(&mut out, &mut st, b":ELOG:STAT ");
+            r.chars("RUNNING").unwrap();
+            r.comma().unwrap();
+            r.block(b"ab\n").unwrap();
+            r.comma().unwrap();
+            r.boolean(true).unwrap();
+            r.comma().unwrap();
+            r.nr2(f64::NAN).unwrap();
+            r.comma().unwrap();
+            r.error(&Error::new(-224).with_detail("\"x\"")).unwrap();
+        }
+        assert_eq!(
+            out,
+            b"\"a\"\"b\",1.5E+0;:ELOG:STAT RUNNING,#13ab\n,1,9.91E+37,-224,\"Illegal parameter value;\"\"x\"\"\""
+        );
+    }
+
+    #[test]
+    fn full_sink_is_reported() {
+        let mut buf = [0u8; 4];
+        let mut sink = crate::sink::SliceSink::new(&mut buf);
+        let mut st = MessageState::default();
+        let mut r = Response::new(&mut sink, &mut st, b"");
+        r.raw(b"abc").unwrap();
+        assert_eq!(r.raw(b"de").unwrap_err().code(), -430);
+        assert_eq!(r.raw(b"d").unwrap_err().code(), -430);
+        assert!(st.failed.is_some());
+    }
+}

@@ -1,0 +1,455 @@
+//! Per-connection state and message processing: error queue, status
+//! registers, header mode; parse → resolve → validate → dispatch.
+//!
+//! Processing rules (IEEE 488.2 §6.1.6, §7):
+//! * Units run in order. Each unit is fully parsed and validated before its
+//!   handler runs; a refused unit has no effect.
+//! * A command error (`-1xx`: syntax, header, parameter type or count)
+//!   stops the rest of the message; an execution error (`-2xx`, e.g. a value
+//!   out of range) refuses only its unit and the next unit runs.
+//! * Every message starts at the root; `:` resets to the root; after a unit
+//!   the path is the parent of its command; common commands keep the path.
+//! * Responses of several queries are joined with `;`, and one LF ends them.
+//! * A query after `*IDN?` in the same message gives `-440` and is not run.
+
+use crate::device::Device;
+use crate::error::{Error, code};
+use crate::framer::{Feed, Framer};
+use crate::lexer::{Cursor, parse_header};
+use crate::params::{Args, Checked, check_params};
+use crate::queue::ErrorQueue;
+use crate::response::{MAX_PREFIX, MessageState, Response};
+use crate::sink::Sink;
+use crate::status::{esr, stb};
+use crate::tree::{Builtin, NodeId, Path, Suffixes, Target, Tree};
+
+/// Where a handler's extra errors go (the session's queue and status).
+pub(crate) trait ErrorLog {
+    fn log(&mut self, e: Error);
+}
+
+/// Everything a handler gets: validated arguments, header suffixes, the
+/// response writer and the error queue.
+pub struct Call<'a> {
+    args: Args<'a>,
+    suffixes: Suffixes,
+    query: bool,
+    response: Response<'a>,
+    errors: &'a mut dyn ErrorLog,
+}
+
+impl<'a> Call<'a> {
+    /// The validated parameters.
+    pub fn args(&self) -> &Args<'a> {
+        &self.args
+    }
+
+    /// The numeric header suffixes (root first; 1 where left out).
+    pub fn suffixes(&self) -> &Suffixes {
+        &self.suffixes
+    }
+
+    /// Numeric header suffix `i` (root first; 1 where left out).
+    pub fn suffix(&self, i: usize) -> u32 {
+        self.suffixes.get(i)
+    }
+
+    /// Whether the header was a query.
+    pub fn is_query(&self) -> bool {
+        self.query
+    }
+
+    /// The response writer (also a [`Sink`] for raw bytes).
+    pub fn response(&mut self) -> &mut Response<'a> {
+        &mut self.response
+    }
+
+    /// Queues an error and keeps going (the handler may still answer).
+    pub fn push_error(&mut self, e: Error) {
+        self.errors.log(e);
+    }
+}
+
+impl core::fmt::Debug for Call<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Call")
+            .field("args", &self.args)
+            .field("suffixes", &self.suffixes)
+            .field("query", &self.query)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Error queue and the status registers of one connection.
+#[derive(Clone, Debug)]
+struct Status<const Q: usize> {
+    errors: ErrorQueue<Q>,
+    esr: u8,
+    ese: u8,
+    sre: u8,
+}
+
+impl<const Q: usize> ErrorLog for Status<Q> {
+    fn log(&mut self, e: Error) {
+        self.esr |= e.class().esr_bit();
+        if e.code() != 0 {
+            self.errors.push(e);
+        }
+    }
+}
+
+/// The state of one connection (or one controller), separate from the
+/// shared [`Device`]: error queue (depth `Q`, at least 2), ESR/ESE/SRE,
+/// `*OPC` state and the `:COMMunicate:HEADer` mode.
+///
+/// ```
+/// use scpi_parser::{Call, Device, Error, Identity, Session, Tree};
+/// struct Dmm;
+/// impl Device for Dmm {
+///     type Command = ();
+///     fn execute(&mut self, _: (), call: &mut Call<'_>) -> Result<(), Error> {
+///         call.response().nr3(1.25)
+///     }
+///     fn identity(&self) -> Identity<'_> {
+///         Identity { manufacturer: "ACME", model: "DMM", serial: "0", version: "1.0" }
+///     }
+/// }
+/// let mut tree = Tree::new();
+/// tree.add("MEASure:VOLTage[:DC]?", &[], ()).unwrap();
+/// let mut session = Session::new();
+/// let mut out = Vec::new();
+/// session.process(&tree, b"meas:volt?;*IDN?", &mut Dmm, &mut out);
+/// assert_eq!(out, b"1.25E+0;ACME,DMM,0,1.0\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Session<const Q: usize = 16> {
+    status: Status<Q>,
+    headers: bool,
+    opc_pending: bool,
+}
+
+impl Session {
+    /// A session with an error queue of 16 entries.
+    pub fn new() -> Self {
+        Self::with_queue()
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const Q: usize> Session<Q> {
+    /// A session with an error queue of `Q` entries.
+    pub fn with_queue() -> Self {
+        Self {
+            status: Status {
+                errors: ErrorQueue::new(),
+                esr: 0,
+                ese: 0,
+                sre: 0,
+            },
+            headers: false,
+            opc_pending: false,
+        }
+    }
+
+    /// Queues an error and sets its ESR bit (e.g. `-363` from a transport).
+    pub fn push_error(&mut self, e: Error) {
+        self.status.log(e);
+    }
+
+    /// Removes and returns the oldest queued error.
+    pub fn pop_error(&mut self) -> Option<Error> {
+        self.status.errors.pop()
+    }
+
+    /// The error queue.
+    pub fn errors(&self) -> &ErrorQueue<Q> {
+        &self.status.errors
+    }
+
+    /// The standard event status register (not cleared by reading it here).
+    pub fn esr(&self) -> u8 {
+        self.status.esr
+    }
+
+    /// Whether `:COMMunicate:HEADer` is ON.
+    pub fn headers(&self) -> bool {
+        self.headers
+    }
+
+    /// Sets the `:COMMunicate:HEADer` mode.
+    pub fn set_headers(&mut self, on: bool) {
+        self.headers = on;
+    }
+
+    /// The status byte as `*STB?` reports it (MAV from `message_available`).
+    pub fn status_byte(&self, device_summary: u8, message_available: bool) -> u8 {
+        let mut b = device_summary & (stb::QUES | stb::OPER | 0b11);
+        if !self.status.errors.is_empty() {
+            b |= stb::EAV;
+        }
+        if message_available {
+            b |= stb::MAV;
+        }
+        if self.status.esr & self.status.ese != 0 {
+            b |= stb::ESB;
+        }
+        if b & self.status.sre & !stb::MSS != 0 {
+            b |= stb::MSS;
+        }
+        b
+    }
+
+    /// Sets the OPC bit once overlapped operations armed by `*OPC` are done.
+    pub fn poll_operation_complete<D: Device + ?Sized>(&mut self, device: &mut D) {
+        if self.opc_pending && !device.operations_pending() {
+            self.opc_pending = false;
+            self.status.esr |= esr::OPC;
+        }
+    }
+
+    /// Frames `input` and processes every complete message, writing the
+    /// responses to `out`. A message longer than the framer's capacity queues
+    /// `-363 Input buffer overrun`.
+    pub fn feed<B: AsMut<[u8]>, D: Device + ?Sized, const N: usize>(
+        &mut self,
+        framer: &mut Framer<B>,
+        mut input: &[u8],
+        tree: &Tree<D::Command, N>,
+        device: &mut D,
+        out: &mut dyn Sink,
+    ) {
+        loop {
+            match framer.feed(input) {
+                Feed::Consumed => return,
+                Feed::Message { message, rest } => {
+                    self.process(tree, message, device, out);
+                    input = rest;
+                }
+                Feed::Overrun { rest } => {
+                    self.push_error(Error::new(code::INPUT_BUFFER_OVERRUN));
+                    input = rest;
+                }
+            }
+        }
+    }
+
+    /// Processes one program message (terminator already removed) and writes
+    /// its response message — joined query answers and one LF — to `out`.
+    /// Returns whether a response was written.
+    pub fn process<D: Device + ?Sized, const N: usize>(
+        &mut self,
+        tree: &Tree<D::Command, N>,
+        message: &[u8],
+        device: &mut D,
+        out: &mut dyn Sink,
+    ) -> bool {
+        let mut state = MessageState::default();
+        let mut cur = Cursor::new(message);
+        let mut path = Path::default();
+        let mut indefinite = false;
+        let mut prefix = [0u8; MAX_PREFIX];
+        loop {
+            cur.skip_ws();
+            match cur.peek() {
+                None => break,
+                Some(b';') => {
+                    self.push_error(
+                        Error::new(code::SYNTAX_ERROR).with_detail("empty message unit"),
+                    );
+                    break;
+                }
+                Some(_) => {}
+            }
+            let header = match parse_header(&mut cur) {
+                Ok(h) => h,
+                Err(e) => {
+                    self.push_error(e);
+                    break;
+                }
+            };
+            let (leaf, node, suffixes): (_, Option<NodeId>, Suffixes) = if header.common {
+                match tree.common(header.mnemonics[0], header.query) {
+                    Some(l) => (l, None, Suffixes::default()),
+                    None => {
+                        self.push_error(
+                            Error::new(code::UNDEFINED_HEADER).with_detail_bytes(header.text),
+                        );
+                        break;
+                    }
+                }
+            } else {
+                match tree.resolve(&path, &header) {
+                    Ok(r) => {
+                        path = r.next_path;
+                        (r.leaf, Some(r.node), r.suffixes)
+                    }
+                    Err(e) => {
+                        self.push_error(e);
+                        break;
+                    }
+                }
+            };
+            let args = match check_params(&mut cur, leaf.params) {
+                Checked::Ok(a) => Some(a),
+                Checked::Refused(e) => {
+                    self.push_error(e);
+                    None
+                }
+                Checked::Fatal(e) => {
+                    self.push_error(e);
+                    break;
+                }
+            };
+            if let Some(args) = args {
+                if header.query && indefinite {
+                    self.push_error(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
+                } else {
+                    let plen = match node {
+                        Some(n) if self.headers && header.query => {
+                            let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
+                            prefix[n] = b' ';
+                            n + 1
+                        }
+                        _ => 0,
+                    };
+                    let response = Response::new(out, &mut state, &prefix[..plen]);
+                    let result = match leaf.target {
+                        Target::Builtin(b) => {
+                            indefinite |= b == Builtin::IdnQ;
+                            let mut response = response;
+                            self.builtin(b, &args, device, &mut response)
+                        }
+                        Target::Device(c) => {
+                            let mut call = Call {
+                                args,
+                                suffixes,
+                                query: header.query,
+                                response,
+                                errors: &mut self.status,
+                            };
+                            device.execute(c, &mut call)
+                        }
+                    };
+                    if let Err(e) = result {
+                        self.push_error(e);
+                    }
+                }
+            }
+            if state.failed.is_some() {
+                break;
+            }
+            // The parameters end at `;` or the end of the message.
+            cur.skip_ws();
+            if cur.peek() == Some(b';') {
+                cur.pos += 1;
+            }
+        }
+        if state.written
+            && state.failed.is_none()
+            && let Err(e) = out.write_byte(b'\n')
+        {
+            state.failed = Some(e);
+        }
+        if let Some(e) = state.failed {
+            // Reported once per message, even when a handler already queued it.
+            let last_is_430 = self
+                .status
+                .errors
+                .iter()
+                .last()
+                .is_some_and(|x| x.code() == code::QUERY_DEADLOCKED);
+            if !last_is_430 {
+                self.push_error(Error::from(e));
+            }
+        }
+        state.written
+    }
+
+    fn builtin<D: Device + ?Sized>(
+        &mut self,
+        b: Builtin,
+        args: &Args<'_>,
+        device: &mut D,
+        r: &mut Response<'_>,
+    ) -> Result<(), Error> {
+        let st = &mut self.status;
+        match b {
+            Builtin::Cls => {
+                st.errors.clear();
+                st.esr = 0;
+                self.opc_pending = false;
+                device.clear_status();
+            }
+            Builtin::Ese => st.ese = args.i64(0)? as u8,
+            Builtin::EseQ => r.nr1(i64::from(st.ese))?,
+            Builtin::EsrQ => {
+                let v = st.esr;
+                st.esr = 0;
+                r.nr1(i64::from(v))?;
+            }
+            Builtin::IdnQ => {
+                let id = device.identity();
+                for (i, f) in [id.manufacturer, id.model, id.serial, id.version]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if i > 0 {
+                        r.comma()?;
+                    }
+                    r.raw(f.as_bytes())?;
+                }
+            }
+            Builtin::Opc => {
+                if device.operations_pending() {
+                    self.opc_pending = true;
+                } else {
+                    st.esr |= esr::OPC;
+                }
+            }
+            Builtin::OpcQ => {
+                device.wait();
+                r.raw(b"1")?;
+            }
+            Builtin::Rst => {
+                self.opc_pending = false;
+                device.reset();
+            }
+            Builtin::Sre => st.sre = (args.i64(0)? as u8) & !stb::MSS,
+            Builtin::SreQ => r.nr1(i64::from(st.sre))?,
+            Builtin::StbQ => {
+                let mav = r.message_has_output();
+                let v = self.status_byte(device.status_summary(), mav);
+                r.nr1(i64::from(v))?;
+            }
+            Builtin::TstQ => r.nr1(i64::from(device.self_test()))?,
+            Builtin::Wai => device.wait(),
+            Builtin::ErrNextQ => {
+                let e = st.errors.pop().unwrap_or(Error::new(code::NO_ERROR));
+                r.error(&e)?;
+            }
+            Builtin::ErrCountQ => r.nr1(st.errors.len() as i64)?,
+            Builtin::ErrAllQ => {
+                let mut first = true;
+                while let Some(e) = st.errors.pop() {
+                    if !first {
+                        r.comma()?;
+                    }
+                    first = false;
+                    r.error(&e)?;
+                }
+                if first {
+                    r.error(&Error::new(code::NO_ERROR))?;
+                }
+            }
+            Builtin::VersionQ => r.raw(b"1999.0")?,
+            Builtin::HeaderSet => self.headers = args.bool(0)?,
+            Builtin::HeaderQ => r.boolean(self.headers)?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,874 @@
+//! The command tree: commands declared in SCPI pattern notation, resolved by
+//! the short/long-form rule, optional nodes, numeric suffixes and the IEEE
+//! 488.2 compound-path rule.
+//!
+//! Patterns look like `SYSTem:ERRor[:NEXT]?`, `[:SOURce]:VOLTage`,
+//! `OUTPut#:STATe` (numeric suffix, any value ≥ 0) or `OUTPut#{1..4}:STATe`
+//! (suffix range), `*VER?` (a common command). A trailing `?` declares the
+//! query form; set and query forms of one header are two declarations.
+//!
+//! The tree is built once ([`Tree::add`]) into a fixed node array (no heap);
+//! resolving a header walks it level by level, comparing only the children of
+//! the current node — never all patterns.
+
+use core::fmt;
+
+use crate::error::{Error, code};
+use crate::lexer::{Header, MAX_HEADER_DEPTH, MAX_MNEMONIC_LEN};
+use crate::mnemonic::{matches, short_len};
+use crate::params::{MAX_PARAMS, Param};
+
+/// Index of a node; `ROOT` is the tree root.
+pub(crate) type NodeId = u16;
+pub(crate) const ROOT: NodeId = 0;
+const NONE: NodeId = NodeId::MAX;
+
+/// The most numeric suffixes one header may carry.
+pub const MAX_SUFFIXES: usize = 4;
+/// The most common (`*XXX`) commands a tree holds, built-ins included.
+pub const MAX_COMMONS: usize = 32;
+
+/// The commands this crate implements itself (IEEE 488.2 common commands,
+/// the SCPI error queue, `SYSTem:VERSion?`, `COMMunicate:HEADer`).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub(crate) enum Builtin {
+    Cls,
+    Ese,
+    EseQ,
+    EsrQ,
+    IdnQ,
+    Opc,
+    OpcQ,
+    Rst,
+    Sre,
+    SreQ,
+    StbQ,
+    TstQ,
+    Wai,
+    ErrNextQ,
+    ErrCountQ,
+    ErrAllQ,
+    VersionQ,
+    HeaderSet,
+    HeaderQ,
+}
+
+/// What a resolved header runs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Target<C> {
+    Builtin(Builtin),
+    Device(C),
+}
+
+/// A command form: what runs and what it takes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Leaf<C> {
+    pub(crate) target: Target<C>,
+    pub(crate) params: &'static [Param],
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Node<C> {
+    word: &'static str,
+    parent: NodeId,
+    first_child: NodeId,
+    last_child: NodeId,
+    next_sibling: NodeId,
+    optional: bool,
+    suffix: Option<(u32, u32)>,
+    set: Option<Leaf<C>>,
+    query: Option<Leaf<C>>,
+}
+
+impl<C: Copy> Node<C> {
+    const EMPTY: Self = Self {
+        word: "",
+        parent: NONE,
+        first_child: NONE,
+        last_child: NONE,
+        next_sibling: NONE,
+        optional: false,
+        suffix: None,
+        set: None,
+        query: None,
+    };
+
+    fn leaf(&self, query: bool) -> Option<Leaf<C>> {
+        if query { self.query } else { self.set }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Common<C> {
+    name: &'static str,
+    set: Option<Leaf<C>>,
+    query: Option<Leaf<C>>,
+}
+
+/// Why a command could not be added to a [`Tree`].
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+#[non_exhaustive]
+pub enum TreeError {
+    /// The pattern is not valid pattern notation.
+    Pattern(&'static str),
+    /// The node array (or the common-command table) is full.
+    Full(&'static str),
+    /// The same header form was declared twice.
+    Duplicate(&'static str),
+    /// A node clashes with a sibling (same short or long form, or the same
+    /// word declared with different optional/suffix flags).
+    Conflict(&'static str),
+    /// The parameter declaration is invalid (more than [`MAX_PARAMS`] fixed
+    /// parameters, or a list that is not last).
+    Params(&'static str),
+}
+
+impl fmt::Display for TreeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Pattern(p) => write!(f, "invalid command pattern `{p}`"),
+            Self::Full(p) => write!(f, "command tree full when adding `{p}`"),
+            Self::Duplicate(p) => write!(f, "command `{p}` declared twice"),
+            Self::Conflict(p) => write!(f, "command `{p}` clashes with a sibling node"),
+            Self::Params(p) => write!(f, "invalid parameter declaration for `{p}`"),
+        }
+    }
+}
+
+impl core::error::Error for TreeError {}
+
+/// Suffix values along a path, as `(node, value)` pairs.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct SuffixMap {
+    pairs: [(NodeId, u32); MAX_SUFFIXES],
+    len: u8,
+}
+
+impl SuffixMap {
+    fn get(&self, node: NodeId) -> Option<u32> {
+        self.pairs[..usize::from(self.len)]
+            .iter()
+            .find(|p| p.0 == node)
+            .map(|p| p.1)
+    }
+
+    fn push(&mut self, node: NodeId, v: u32) -> Result<(), Error> {
+        let slot = self
+            .pairs
+            .get_mut(usize::from(self.len))
+            .ok_or(Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE))?;
+        *slot = (node, v);
+        self.len += 1;
+        Ok(())
+    }
+}
+
+/// The numeric suffix values of a resolved header, root first (one per node
+/// declared with `#`; 1 where the header left it out).
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct Suffixes {
+    values: [u32; MAX_SUFFIXES],
+    len: u8,
+}
+
+impl Suffixes {
+    /// The suffix values, root first.
+    pub fn as_slice(&self) -> &[u32] {
+        &self.values[..usize::from(self.len)]
+    }
+
+    /// Suffix `i` (root first), or 1 when the header has fewer.
+    pub fn get(&self, i: usize) -> u32 {
+        self.as_slice().get(i).copied().unwrap_or(1)
+    }
+}
+
+/// A resolved header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Resolved<C> {
+    pub(crate) leaf: Leaf<C>,
+    pub(crate) node: NodeId,
+    pub(crate) suffixes: Suffixes,
+    /// The path for the next unit: the leaf's parent and its suffixes.
+    pub(crate) next_path: Path,
+}
+
+/// The current header path of a session (IEEE 488.2 §7.6.1.3).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Path {
+    pub(crate) node: NodeId,
+    pub(crate) suffixes: SuffixMap,
+}
+
+/// A command tree for commands identified by `C` (usually a device's enum),
+/// holding at most `N` nodes.
+///
+/// [`Tree::new`] already holds the built-in commands: the 13 IEEE 488.2
+/// common commands, `SYSTem:ERRor[:NEXT]?`, `SYSTem:ERRor:COUNt?`,
+/// `SYSTem:ERRor:ALL?`, `SYSTem:VERSion?` and `COMMunicate:HEADer[?]`.
+///
+/// ```
+/// use scpi_parser::{Param, Tree, Unit};
+/// #[derive(Clone, Copy, Debug)]
+/// enum Cmd { Volt, VoltQ }
+/// // Parameter lists are `'static`: declare them as constants.
+/// const VOLT: &[Param] = &[Param::number(Unit::Volt).range(0.0, 10.0)];
+/// let mut tree = Tree::new();
+/// tree.add("[:SOURce]:VOLTage[:LEVel]", VOLT, Cmd::Volt).unwrap();
+/// tree.add("[:SOURce]:VOLTage[:LEVel]?", &[], Cmd::VoltQ).unwrap();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Tree<C, const N: usize = 128> {
+    nodes: [Node<C>; N],
+    len: usize,
+    commons: [Common<C>; MAX_COMMONS],
+    commons_len: usize,
+}
+
+impl<C: Copy> Tree<C> {
+    /// A tree of the default capacity (128 nodes) with the built-in commands.
+    pub fn new() -> Self {
+        Self::new_sized()
+    }
+}
+
+impl<C: Copy> Default for Tree<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+const BUILTINS: [(&str, &[Param], Builtin); 19] = [
+    ("*CLS", &[], Builtin::Cls),
+    ("*ESE", &[Param::integer(0, 255)], Builtin::Ese),
+    ("*ESE?", &[], Builtin::EseQ),
+    ("*ESR?", &[], Builtin::EsrQ),
+    ("*IDN?", &[], Builtin::IdnQ),
+    ("*OPC", &[], Builtin::Opc),
+    ("*OPC?", &[], Builtin::OpcQ),
+    ("*RST", &[], Builtin::Rst),
+    ("*SRE", &[Param::integer(0, 255)], Builtin::Sre),
+    ("*SRE?", &[], Builtin::SreQ),
+    ("*STB?", &[], Builtin::StbQ),
+    ("*TST?", &[], Builtin::TstQ),
+    ("*WAI", &[], Builtin::Wai),
+    ("SYSTem:ERRor[:NEXT]?", &[], Builtin::ErrNextQ),
+    ("SYSTem:ERRor:COUNt?", &[], Builtin::ErrCountQ),
+    ("SYSTem:ERRor:ALL?", &[], Builtin::ErrAllQ),
+    ("SYSTem:VERSion?", &[], Builtin::VersionQ),
+    (
+        "COMMunicate:HEADer",
+        &[Param::boolean()],
+        Builtin::HeaderSet,
+    ),
+    ("COMMunicate:HEADer?", &[], Builtin::HeaderQ),
+];
+
+impl<C: Copy, const N: usize> Tree<C, N> {
+    /// A tree of capacity `N` nodes with the built-in commands.
+    ///
+    /// # Panics
+    /// Never for `N >= 16` (the built-ins need 11 nodes); a smaller `N` is a
+    /// compile-time error.
+    pub fn new_sized() -> Self {
+        const { assert!(N >= 16, "a command tree needs at least 16 nodes") };
+        let mut t = Self {
+            nodes: [Node::EMPTY; N],
+            len: 1,
+            commons: [Common {
+                name: "",
+                set: None,
+                query: None,
+            }; MAX_COMMONS],
+            commons_len: 0,
+        };
+        for (pattern, params, b) in BUILTINS {
+            // The built-in patterns are valid and fit: N >= 16 and
+            // MAX_COMMONS >= 13 (checked by the unit tests).
+            let _ = t.insert(pattern, params, Target::Builtin(b));
+        }
+        t
+    }
+
+    /// Declares command `cmd` with header `pattern` and parameters `params`.
+    pub fn add(
+        &mut self,
+        pattern: &'static str,
+        params: &'static [Param],
+        cmd: C,
+    ) -> Result<(), TreeError> {
+        self.insert(pattern, params, Target::Device(cmd))
+    }
+
+    /// How many nodes are used (root included).
+    pub fn node_count(&self) -> usize {
+        self.len
+    }
+
+    fn insert(
+        &mut self,
+        pattern: &'static str,
+        params: &'static [Param],
+        target: Target<C>,
+    ) -> Result<(), TreeError> {
+        check_params(pattern, params)?;
+        let leaf = Leaf { target, params };
+        let body = pattern.trim();
+        let (body, query) = match body.strip_suffix('?') {
+            Some(b) => (b, true),
+            None => (body, false),
+        };
+        if let Some(name) = body.strip_prefix('*') {
+            if name.is_empty()
+                || name.len() > MAX_MNEMONIC_LEN
+                || !name.bytes().all(|b| b.is_ascii_alphabetic())
+            {
+                return Err(TreeError::Pattern(pattern));
+            }
+            let existing = self.commons[..self.commons_len]
+                .iter()
+                .position(|c| c.name.eq_ignore_ascii_case(name));
+            let idx = match existing {
+                Some(i) => i,
+                None => {
+                    if self.commons_len == MAX_COMMONS {
+                        return Err(TreeError::Full(pattern));
+                    }
+                    self.commons[self.commons_len] = Common {
+                        name,
+                        set: None,
+                        query: None,
+                    };
+                    self.commons_len += 1;
+                    self.commons_len - 1
+                }
+            };
+            let slot = if query {
+                &mut self.commons[idx].query
+            } else {
+                &mut self.commons[idx].set
+            };
+            if slot.is_some() {
+                return Err(TreeError::Duplicate(pattern));
+            }
+            *slot = Some(leaf);
+            return Ok(());
+        }
+        let mut rest = body.strip_prefix(':').unwrap_or(body);
+        let mut node = ROOT;
+        let mut depth = 0;
+        loop {
+            let (optional, elem, after) = if let Some(r) = rest.strip_prefix('[') {
+                let r = r.strip_prefix(':').unwrap_or(r);
+                let end = r.find(']').ok_or(TreeError::Pattern(pattern))?;
+                (true, &r[..end], &r[end + 1..])
+            } else {
+                let end = rest.find([':', '[']).unwrap_or(rest.len());
+                (false, &rest[..end], &rest[end..])
+            };
+            let (word, suffix) = parse_elem(elem).ok_or(TreeError::Pattern(pattern))?;
+            depth += 1;
+            if depth > MAX_HEADER_DEPTH {
+                return Err(TreeError::Pattern(pattern));
+            }
+            node = self.child_or_insert(node, word, optional, suffix, pattern)?;
+            if after.is_empty() {
+                break;
+            }
+            rest = match after.strip_prefix(':') {
+                Some(r) if !r.is_empty() => r,
+                Some(_) => return Err(TreeError::Pattern(pattern)),
+                None if after.starts_with('[') => after,
+                None => return Err(TreeError::Pattern(pattern)),
+            };
+        }
+        let n = &mut self.nodes[usize::from(node)];
+        let slot = if query { &mut n.query } else { &mut n.set };
+        if slot.is_some() {
+            return Err(TreeError::Duplicate(pattern));
+        }
+        *slot = Some(leaf);
+        Ok(())
+    }
+
+    fn children(&self, parent: NodeId) -> Children<'_, C, N> {
+        Children {
+            tree: self,
+            next: self.nodes[usize::from(parent)].first_child,
+        }
+    }
+
+    fn child_or_insert(
+        &mut self,
+        parent: NodeId,
+        word: &'static str,
+        optional: bool,
+        suffix: Option<(u32, u32)>,
+        pattern: &'static str,
+    ) -> Result<NodeId, TreeError> {
+        let wb = word.as_bytes();
+        let short = &wb[..short_len(wb)];
+        for c in self.children(parent) {
+            let n = &self.nodes[usize::from(c)];
+            if n.word.eq_ignore_ascii_case(word) {
+                if n.optional != optional || n.suffix != suffix {
+                    return Err(TreeError::Conflict(pattern));
+                }
+                return Ok(c);
+            }
+            if matches(n.word, short) || matches(n.word, wb) {
+                return Err(TreeError::Conflict(pattern));
+            }
+        }
+        if self.len == N || self.len >= usize::from(NONE) {
+            return Err(TreeError::Full(pattern));
+        }
+        let id = self.len as NodeId;
+        self.len += 1;
+        self.nodes[usize::from(id)] = Node {
+            word,
+            parent,
+            optional,
+            suffix,
+            ..Node::EMPTY
+        };
+        let p = &mut self.nodes[usize::from(parent)];
+        if p.first_child == NONE {
+            p.first_child = id;
+        } else {
+            let last = p.last_child;
+            self.nodes[usize::from(last)].next_sibling = id;
+        }
+        self.nodes[usize::from(parent)].last_child = id;
+        Ok(id)
+    }
+
+    /// Finds the child of `parent` that mnemonic `m` names.
+    fn find_child(
+        &self,
+        parent: NodeId,
+        m: &[u8],
+        explicit: &mut SuffixMap,
+    ) -> Result<Option<NodeId>, Error> {
+        let digits = m.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        let alpha = &m[..m.len() - digits];
+        let mut bad_suffix = false;
+        for c in self.children(parent) {
+            let n = &self.nodes[usize::from(c)];
+            match n.suffix {
+                Some((lo, hi)) => {
+                    if matches(n.word, alpha) {
+                        if digits > 0 {
+                            let v = parse_u32(&m[alpha.len()..])
+                                .filter(|v| (lo..=hi).contains(v))
+                                .ok_or(
+                                    Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE)
+                                        .with_detail_bytes(m),
+                                )?;
+                            explicit.push(c, v)?;
+                        }
+                        return Ok(Some(c));
+                    }
+                }
+                None => {
+                    if matches(n.word, m) {
+                        return Ok(Some(c));
+                    }
+                    if digits > 0 && matches(n.word, alpha) {
+                        bad_suffix = true;
+                    }
+                }
+            }
+        }
+        if bad_suffix {
+            return Err(Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(m));
+        }
+        Ok(None)
+    }
+
+    /// One step down: a direct child, or a child of an optional child.
+    fn step(
+        &self,
+        node: NodeId,
+        m: &[u8],
+        explicit: &mut SuffixMap,
+        depth: usize,
+    ) -> Result<Option<NodeId>, Error> {
+        if let Some(c) = self.find_child(node, m, explicit)? {
+            return Ok(Some(c));
+        }
+        if depth >= MAX_HEADER_DEPTH {
+            return Ok(None);
+        }
+        for o in self.children(node) {
+            if self.nodes[usize::from(o)].optional
+                && let Some(c) = self.step(o, m, explicit, depth + 1)?
+            {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The node holding the `query`/set form at `node` or under its
+    /// optional children (implied mnemonics).
+    fn default_leaf(&self, node: NodeId, query: bool, depth: usize) -> Option<NodeId> {
+        if self.nodes[usize::from(node)].leaf(query).is_some() {
+            return Some(node);
+        }
+        if depth >= MAX_HEADER_DEPTH {
+            return None;
+        }
+        self.children(node)
+            .filter(|&o| self.nodes[usize::from(o)].optional)
+            .find_map(|o| self.default_leaf(o, query, depth + 1))
+    }
+
+    /// Resolves a common command name.
+    pub(crate) fn common(&self, name: &[u8], query: bool) -> Option<Leaf<C>> {
+        self.commons[..self.commons_len]
+            .iter()
+            .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+            .and_then(|c| if query { c.query } else { c.set })
+    }
+
+    /// Resolves a (non-common) header from the current path.
+    pub(crate) fn resolve(&self, path: &Path, h: &Header<'_>) -> Result<Resolved<C>, Error> {
+        let undefined = || Error::new(code::UNDEFINED_HEADER).with_detail_bytes(h.text);
+        let (mut node, mut explicit) = if h.absolute {
+            (ROOT, SuffixMap::default())
+        } else {
+            (path.node, path.suffixes)
+        };
+        for m in &h.mnemonics[..h.depth] {
+            node = self
+                .step(node, m, &mut explicit, 0)?
+                .ok_or_else(undefined)?;
+        }
+        let leaf_node = self.default_leaf(node, h.query, 0).ok_or_else(undefined)?;
+        let node_ref = &self.nodes[usize::from(leaf_node)];
+        let leaf = node_ref.leaf(h.query).ok_or_else(undefined)?;
+        // Collect the chain root → leaf.
+        let mut chain = [ROOT; MAX_HEADER_DEPTH + 1];
+        let mut n = 0;
+        let mut cur = leaf_node;
+        while cur != ROOT && cur != NONE && n < chain.len() {
+            chain[n] = cur;
+            n += 1;
+            cur = self.nodes[usize::from(cur)].parent;
+        }
+        let mut suffixes = Suffixes::default();
+        let mut next = Path {
+            node: node_ref.parent,
+            suffixes: SuffixMap::default(),
+        };
+        for &id in chain[..n].iter().rev() {
+            if let Some((lo, hi)) = self.nodes[usize::from(id)].suffix {
+                let v = explicit.get(id).unwrap_or(1);
+                if !(lo..=hi).contains(&v) {
+                    return Err(
+                        Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(h.text)
+                    );
+                }
+                if usize::from(suffixes.len) == MAX_SUFFIXES {
+                    return Err(
+                        Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(h.text)
+                    );
+                }
+                suffixes.values[usize::from(suffixes.len)] = v;
+                suffixes.len += 1;
+                if id != leaf_node {
+                    next.suffixes.push(id, v)?;
+                }
+            }
+        }
+        Ok(Resolved {
+            leaf,
+            node: leaf_node,
+            suffixes,
+            next_path: next,
+        })
+    }
+
+    /// Writes the short-form header of `node` (`:ELOG:STAT`, implied nodes
+    /// left out, suffixes other than 1 written) into `buf`; returns the length.
+    pub(crate) fn short_header(&self, node: NodeId, suffixes: &Suffixes, buf: &mut [u8]) -> usize {
+        let mut chain = [ROOT; MAX_HEADER_DEPTH + 1];
+        let mut n = 0;
+        let mut cur = node;
+        while cur != ROOT && cur != NONE && n < chain.len() {
+            chain[n] = cur;
+            n += 1;
+            cur = self.nodes[usize::from(cur)].parent;
+        }
+        let mut len = 0;
+        let mut si = 0;
+        let mut put = |bytes: &[u8], len: &mut usize| {
+            if let Some(dst) = buf.get_mut(*len..*len + bytes.len()) {
+                dst.copy_from_slice(bytes);
+                *len += bytes.len();
+            }
+        };
+        for &id in chain[..n].iter().rev() {
+            let nd = &self.nodes[usize::from(id)];
+            let has_suffix = nd.suffix.is_some();
+            let value = if has_suffix {
+                si += 1;
+                suffixes.get(si - 1)
+            } else {
+                1
+            };
+            if nd.optional {
+                continue;
+            }
+            put(b":", &mut len);
+            let w = nd.word.as_bytes();
+            put(&w[..short_len(w)], &mut len);
+            if has_suffix && value != 1 {
+                let mut d = [0u8; 10];
+                let mut k = d.len();
+                let mut v = value;
+                loop {
+                    k -= 1;
+                    d[k] = b'0' + (v % 10) as u8;
+                    v /= 10;
+                    if v == 0 {
+                        break;
+                    }
+                }
+                put(&d[k..], &mut len);
+            }
+        }
+        len
+    }
+}
+
+/// Iterator over the children of a node.
+struct Children<'t, C, const N: usize> {
+    tree: &'t Tree<C, N>,
+    next: NodeId,
+}
+
+impl<C, const N: usize> Iterator for Children<'_, C, N> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let id = self.next;
+        self.next = self.tree.nodes[usize::from(id)].next_sibling;
+        Some(id)
+    }
+}
+
+fn parse_u32(d: &[u8]) -> Option<u32> {
+    let mut v: u32 = 0;
+    for &c in d {
+        v = v
+            .checked_mul(10)?
+            .checked_add(u32::from(c.wrapping_sub(b'0')))?;
+    }
+    Some(v)
+}
+
+/// Splits a pattern element into its word and suffix range.
+fn parse_elem(elem: &'static str) -> Option<(&'static str, Option<(u32, u32)>)> {
+    let end = elem
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(elem.len());
+    let word = &elem[..end];
+    let first = word.bytes().next()?;
+    if !first.is_ascii_alphabetic()
+        || short_len(word.as_bytes()) > MAX_MNEMONIC_LEN
+        || word.len() > 24
+    {
+        return None;
+    }
+    let rest = &elem[end..];
+    if rest.is_empty() {
+        return Some((word, None));
+    }
+    if word.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let range = rest.strip_prefix('#')?;
+    if range.is_empty() {
+        return Some((word, Some((0, u32::MAX))));
+    }
+    let inner = range.strip_prefix('{')?.strip_suffix('}')?;
+    let (lo, hi) = inner.split_once("..")?;
+    let lo = parse_u32(lo.trim().as_bytes()).filter(|_| !lo.trim().is_empty())?;
+    let hi = parse_u32(hi.trim().as_bytes()).filter(|_| !hi.trim().is_empty())?;
+    (lo <= hi).then_some((word, Some((lo, hi))))
+}
+
+fn check_params(pattern: &'static str, params: &'static [Param]) -> Result<(), TreeError> {
+    for (i, p) in params.iter().enumerate() {
+        if p.kind().is_list() && i + 1 != params.len() {
+            return Err(TreeError::Params(pattern));
+        }
+        if !p.kind().is_list() && i >= MAX_PARAMS {
+            return Err(TreeError::Params(pattern));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexer::{Cursor, parse_header};
+
+    #[derive(Clone, Copy, Debug, Eq, PartialEq)]
+    enum Cmd {
+        Volt,
+        VoltQ,
+        MeasDcQ,
+        OutState,
+        Ver,
+        Item,
+    }
+
+    fn tree() -> Tree<Cmd> {
+        let mut t = Tree::new();
+        t.add("[:SOURce]:VOLTage[:LEVel]", &[], Cmd::Volt).unwrap();
+        t.add("[:SOURce]:VOLTage[:LEVel]?", &[], Cmd::VoltQ)
+            .unwrap();
+        t.add("MEASure:VOLTage[:DC]?", &[], Cmd::MeasDcQ).unwrap();
+        t.add("OUTPut#{1..4}:STATe", &[], Cmd::OutState).unwrap();
+        t.add("*VER?", &[], Cmd::Ver).unwrap();
+        t.add(":ELOG:ITEMs", &[], Cmd::Item).unwrap();
+        t
+    }
+
+    fn res(t: &Tree<Cmd>, path: &Path, s: &str) -> Result<(Cmd, Suffixes, Path), i32> {
+        let mut c = Cursor::new(s.as_bytes());
+        let h = parse_header(&mut c).map_err(|e| e.code())?;
+        let r = t.resolve(path, &h).map_err(|e| e.code())?;
+        match r.leaf.target {
+            Target::Device(d) => Ok((d, r.suffixes, r.next_path)),
+            Target::Builtin(_) => Err(0),
+        }
+    }
+
+    #[test]
+    fn builtins_fit() {
+        let t: Tree<Cmd, 16> = Tree::new_sized();
+        assert!(t.node_count() <= 16);
+        assert_eq!(t.commons_len, 10); // 13 commands, 10 names
+        assert!(t.common(b"idn", true).is_some());
+        assert!(t.common(b"IDN", false).is_none());
+        let p = Path::default();
+        let mut c = Cursor::new(b"syst:err?");
+        let h = parse_header(&mut c).unwrap();
+        assert!(matches!(
+            t.resolve(&p, &h).unwrap().leaf.target,
+            Target::Builtin(Builtin::ErrNextQ)
+        ));
+    }
+
+    #[test]
+    fn optional_nodes() {
+        let t = tree();
+        let p = Path::default();
+        assert_eq!(res(&t, &p, "VOLT 1").unwrap().0, Cmd::Volt);
+        assert_eq!(res(&t, &p, "sour:volt:lev?").unwrap().0, Cmd::VoltQ);
+        assert_eq!(res(&t, &p, "SOURCE:VOLTAGE").unwrap().0, Cmd::Volt);
+        assert_eq!(res(&t, &p, ":VOLT:LEV").unwrap().0, Cmd::Volt);
+        assert_eq!(res(&t, &p, "MEAS:VOLT?").unwrap().0, Cmd::MeasDcQ);
+        assert_eq!(res(&t, &p, "MEAS:VOLT:DC?").unwrap().0, Cmd::MeasDcQ);
+        assert_eq!(res(&t, &p, "MEAS:VOLT").unwrap_err(), -113);
+        assert_eq!(res(&t, &p, "MEAS:VOLTA?").unwrap_err(), -113);
+        assert_eq!(res(&t, &p, "ELOG:ITEM").unwrap().0, Cmd::Item);
+    }
+
+    #[test]
+    fn suffixes() {
+        let t = tree();
+        let p = Path::default();
+        let (c, s, next) = res(&t, &p, "OUTP3:STAT").unwrap();
+        assert_eq!(c, Cmd::OutState);
+        assert_eq!(s.as_slice(), [3]);
+        assert_eq!(res(&t, &p, "OUTPUT:STAT").unwrap().1.as_slice(), [1]);
+        assert_eq!(res(&t, &p, "OUTP5:STAT").unwrap_err(), -114);
+        assert_eq!(res(&t, &p, "OUTP0:STAT").unwrap_err(), -114);
+        assert_eq!(res(&t, &p, "MEAS2:VOLT?").unwrap_err(), -114);
+        assert_eq!(res(&t, &p, "OUTP99999999999:STAT").unwrap_err(), -114);
+        // The path keeps the suffix: `OUTP3:STAT ON;STAT OFF` stays on 3.
+        assert_eq!(res(&t, &next, "STAT").unwrap().1.as_slice(), [3]);
+    }
+
+    #[test]
+    fn compound_path() {
+        let t = tree();
+        let (_, _, next) = res(&t, &Path::default(), "MEAS:VOLT:DC?").unwrap();
+        assert_eq!(res(&t, &next, "DC?").unwrap().0, Cmd::MeasDcQ);
+        assert_eq!(res(&t, &next, "MEAS:VOLT?").unwrap_err(), -113);
+        assert_eq!(res(&t, &next, ":MEAS:VOLT?").unwrap().0, Cmd::MeasDcQ);
+    }
+
+    #[test]
+    fn declaration_errors() {
+        let mut t: Tree<Cmd> = Tree::new();
+        assert_eq!(
+            t.add("*IDN?", &[], Cmd::Ver),
+            Err(TreeError::Duplicate("*IDN?"))
+        );
+        assert_eq!(
+            t.add("SYST:ERR:NEXT?", &[], Cmd::Ver),
+            Err(TreeError::Conflict("SYST:ERR:NEXT?"))
+        );
+        assert_eq!(
+            t.add("SYSTem:ERRor:NEXT?", &[], Cmd::Ver),
+            Err(TreeError::Conflict("SYSTem:ERRor:NEXT?"))
+        );
+        assert_eq!(
+            t.add("SYSTem:ERRor[:NEXT]?", &[], Cmd::Ver),
+            Err(TreeError::Duplicate("SYSTem:ERRor[:NEXT]?"))
+        );
+        assert_eq!(
+            t.add("SYSTem:ERRors?", &[], Cmd::Ver),
+            Err(TreeError::Conflict("SYSTem:ERRors?"))
+        );
+        for bad in [
+            "", ":", "A::B", "A:", "1A", "A[B", "A#{3..1}", "A#x", "*", "*1", "A2#",
+        ] {
+            assert_eq!(
+                t.add(bad, &[], Cmd::Ver),
+                Err(TreeError::Pattern(bad)),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            t.add(
+                "X",
+                const { &[Param::string_list(), Param::string()] },
+                Cmd::Ver
+            ),
+            Err(TreeError::Params("X"))
+        );
+        let mut small: Tree<Cmd, 16> = Tree::new_sized();
+        let mut full = false;
+        for p in ["A:B:C:D:E:F", "G:H:I:J:K:L"] {
+            full |= small.add(p, &[], Cmd::Ver) == Err(TreeError::Full(p));
+        }
+        assert!(full);
+    }
+
+    #[test]
+    fn short_headers() {
+        let t = tree();
+        let mut c = Cursor::new(b"OUTPUT2:STATE");
+        let h = parse_header(&mut c).unwrap();
+        let r = t.resolve(&Path::default(), &h).unwrap();
+        let mut buf = [0u8; 64];
+        let n = t.short_header(r.node, &r.suffixes, &mut buf);
+        assert_eq!(&buf[..n], b":OUTP2:STAT");
+        let mut c = Cursor::new(b"SOUR:VOLT:LEV?");
+        let h = parse_header(&mut c).unwrap();
+        let r = t.resolve(&Path::default(), &h).unwrap();
+        let n = t.short_header(r.node, &r.suffixes, &mut buf);
+        assert_eq!(&buf[..n], b":VOLT");
+    }
+}
