@@ -750,3 +750,43 @@ impl MultiInstrument {
         self.session.relinquish_ownership()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn describe(json: &str) -> Result<Description> {
+        Description::from_data("moku/describe", serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn proxy_version_checks() {
+        let ok = describe(r#"{"hardware": "Moku:Go", "mokuOS": "4.4.1", "proxy_version": "3", "instruments_build": 4400}"#)
+            .unwrap();
+        assert_eq!(ok.model, Model::Go);
+        assert_eq!(ok.instruments_build, Some(4400));
+        ok.check_version().unwrap();
+        let old = describe(r#"{"hardware": "Moku:Lab", "mokuOS": "3.0", "proxy_version": 2}"#).unwrap();
+        assert!(matches!(old.check_version(), Err(Error::IncompatibleMoku(m)) if m.contains("old version")));
+        let new = describe(r#"{"hardware": "Moku:Pro", "mokuOS": "9", "proxy_version": 4}"#).unwrap();
+        assert!(matches!(new.check_version(), Err(Error::IncompatiblePackage(4))));
+        let none = describe(r#"{"hardware": "Moku:Pro", "mokuOS": "4.0"}"#).unwrap();
+        assert!(matches!(none.check_version(), Err(Error::IncompatibleMoku(m)) if m.contains(">=4.4")));
+        let future = describe(r#"{"hardware": "Moku:Quantum", "mokuOS": "5", "proxy_version": 3}"#).unwrap();
+        assert_eq!(future.model, Model::Other("Moku:Quantum".into()));
+        for bad in [
+            r#"{"mokuOS": "4.4"}"#,
+            r#"{"hardware": "Moku:Go"}"#,
+            r#"{"hardware": "Moku:Go", "mokuOS": "4.4", "proxy_version": "three"}"#,
+            r#""Moku:Go""#,
+        ] {
+            assert!(matches!(describe(bad), Err(Error::MalformedReply { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn path_segments_are_percent_encoded() {
+        assert_eq!(percent_encode_segment("a b#?ü.li"), "a%20b%23%3F%C3%BC.li");
+        assert_eq!(percent_encode_segment("Moku_2026-01-01.li"), "Moku_2026-01-01.li");
+    }
+}

@@ -184,3 +184,102 @@ fn chunk_sequence() {
     assert!(seq.push(&b).is_err());
     assert_eq!(seq.records(), &[2]);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    struct FieldSpec {
+        kind: char,
+        bits: u32,
+    }
+
+    fn field() -> impl Strategy<Value = FieldSpec> {
+        prop_oneof![
+            (1u32..=64).prop_map(|bits| FieldSpec { kind: 'u', bits }),
+            (2u32..=64).prop_map(|bits| FieldSpec { kind: 's', bits }),
+            prop_oneof![Just(32u32), Just(64u32)].prop_map(|bits| FieldSpec { kind: 'f', bits }),
+            Just(FieldSpec { kind: 'b', bits: 1 }),
+            (1u32..=16).prop_map(|bits| FieldSpec { kind: 'p', bits }),
+        ]
+    }
+
+    /// The value a field holding `raw` decodes to (before processing).
+    fn expected(f: &FieldSpec, raw: u64) -> f64 {
+        let mask = if f.bits == 64 { u64::MAX } else { (1u64 << f.bits) - 1 };
+        let raw = raw & mask;
+        match f.kind {
+            'u' => raw as f64,
+            's' => ((raw << (64 - f.bits)) as i64 >> (64 - f.bits)) as f64,
+            'f' if f.bits == 32 => f64::from(f32::from_bits(raw as u32)),
+            'f' => f64::from_bits(raw),
+            _ => f64::from(u8::from(raw != 0)),
+        }
+    }
+
+    fn same(a: f64, b: f64) -> bool {
+        a == b || (a.is_nan() && b.is_nan())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Random bit-level record formats: every field type, LSB-first packing, a `*k+c`
+        /// chain on the first field, records split across two blocks at a random byte.
+        #[test]
+        fn general_formats(
+            fields in prop::collection::vec(field(), 1..6),
+            raws in prop::collection::vec(any::<u64>(), 0..200),
+            k in -4.0f64..4.0,
+            split in any::<prop::sample::Index>(),
+        ) {
+            let fmt: Vec<String> = fields.iter().map(|f| format!("{}{}", f.kind, f.bits)).collect();
+            let fmt = fmt.join(":");
+            let n_fields = fields.len();
+            let n_records = raws.len() / n_fields;
+            let mut packed = Vec::new();
+            let mut want = Vec::new();
+            for r in 0..n_records {
+                for (i, f) in fields.iter().enumerate() {
+                    let raw = raws[r * n_fields + i];
+                    packed.push((raw, f.bits));
+                    if f.kind != 'p' {
+                        want.push(expected(f, raw));
+                    }
+                }
+            }
+            let outputs = fields.iter().filter(|f| f.kind != 'p').count();
+            // Processing: `*k+1` on the first output field, identity elsewhere.
+            let proc = format!("*{k}+1");
+            for r in 0..n_records {
+                if outputs > 0 {
+                    let v = &mut want[r * outputs];
+                    *v = *v * k + 1.0;
+                }
+            }
+            let data = pack(&packed);
+            let cut = split.index(data.len() + 1);
+            let doc = encode(1, &fmt, &[&proc], &[(0, data[..cut].to_vec()), (0, data[cut..].to_vec())]);
+            let got = decode(&doc).unwrap();
+            let ch = &got.channels[0];
+            prop_assert_eq!(ch.fields_per_record, outputs);
+            // Trailing zero bits of the last byte may form extra (short) records.
+            let record_bits: u32 = fields.iter().map(|f| f.bits).sum();
+            let extra = (ch.values.len() - want.len()) / outputs.max(1);
+            prop_assert!(ch.values.len() >= want.len());
+            prop_assert!(extra as u32 * record_bits < 8);
+            for (a, b) in ch.values.iter().zip(&want) {
+                prop_assert!(same(*a, *b), "{} vs {} in {}", a, b, fmt);
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let mut doc = encode(2, "u12:s4,0x3:b1:p3", &["*C", "&0xF"], &[]);
+            doc.extend_from_slice(&bytes);
+            let _ = decode(&doc);
+            let _ = decode(&bytes);
+        }
+    }
+}
