@@ -66,7 +66,7 @@ impl<'a> ChannelList<'a> {
             .and_then(|e| e.strip_suffix(b")"))
             .map(trim_start)
             .and_then(|e| e.strip_prefix(b"@"))
-            .ok_or(Error::new(code::INVALID_EXPRESSION))?;
+            .ok_or_else(|| Error::new(code::INVALID_EXPRESSION).with_detail_bytes(expr))?;
         let list = Self { body };
         let mut it = Entries { s: body, pos: 0 };
         if trim_start(body).is_empty() {

@@ -238,6 +238,25 @@ impl<const Q: usize> Session<Q> {
         }
     }
 
+    /// Ends the input stream (END): processes the unterminated last message
+    /// held by `framer`, if any (a block still short of bytes then gives
+    /// `-161`).
+    pub fn finish<B: AsMut<[u8]>, D: Device + ?Sized, const N: usize>(
+        &mut self,
+        framer: &mut Framer<B>,
+        tree: &Tree<D::Command, N>,
+        device: &mut D,
+        out: &mut dyn Sink,
+    ) {
+        match framer.finish() {
+            Feed::Consumed => {}
+            Feed::Message { message, .. } => {
+                self.process(tree, message, device, out);
+            }
+            Feed::Overrun { .. } => self.push_error(Error::new(code::INPUT_BUFFER_OVERRUN)),
+        }
+    }
+
     /// Processes one program message (terminator already removed) and writes
     /// its response message — joined query answers and one LF — to `out`.
     /// Returns whether a response was written.
