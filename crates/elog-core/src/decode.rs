@@ -215,7 +215,14 @@ pub fn parse_secs(f: &[u8]) -> Option<Duration> {
         return None;
     }
     if f.iter().any(|b| matches!(b, b'e' | b'E')) {
-        return Duration::from_secs_f64(parse_f64(f)?);
+        let secs = parse_f64(f)?;
+        return Some(
+            Duration::from_secs_f64(secs).unwrap_or(Duration::from_nanos(if secs < 0.0 {
+                i64::MIN
+            } else {
+                i64::MAX
+            })),
+        );
     }
     let (neg, body) = match f[0] {
         b'-' => (true, &f[1..]),
@@ -226,20 +233,27 @@ pub fn parse_secs(f: &[u8]) -> Option<Duration> {
         Some(p) => (&body[..p], &body[p + 1..]),
         None => (body, &body[body.len()..]),
     };
-    let mut ns: i64 = 0;
-    for &d in int {
-        ns = ns.checked_mul(10)?.checked_add(i64::from(d - b'0'))?;
+    // i128 holds any digit string that fits the input limit checked below;
+    // times beyond the i64 nanosecond range saturate (tolerant input).
+    let int = &int[int.iter().position(|&d| d != b'0').unwrap_or(int.len())..];
+    if int.len() > 25 {
+        return Some(Duration::from_nanos(if neg { i64::MIN } else { i64::MAX }));
     }
-    ns = ns.checked_mul(1_000_000_000)?;
-    let mut scale = 100_000_000i64;
+    let mut ns: i128 = 0;
+    for &d in int {
+        ns = ns * 10 + i128::from(d - b'0');
+    }
+    ns *= 1_000_000_000;
+    let mut scale = 100_000_000i128;
     for &d in frac.iter().take(9) {
-        ns = ns.checked_add(i64::from(d - b'0') * scale)?;
+        ns += i128::from(d - b'0') * scale;
         scale /= 10;
     }
     if frac.get(9).is_some_and(|&d| d >= b'5') {
-        ns = ns.checked_add(1)?;
+        ns += 1;
     }
-    Some(Duration::from_nanos(if neg { -ns } else { ns }))
+    let ns = (if neg { -ns } else { ns }).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64;
+    Some(Duration::from_nanos(ns))
 }
 
 fn num<T: TryFrom<i64>>(s: &[u8]) -> Option<T> {
@@ -297,7 +311,7 @@ pub fn parse_abs(f: &[u8]) -> Option<Duration> {
     dt.micros = 0;
     let us = dt.to_unix_micros()?;
     Some(Duration::from_nanos(
-        us.checked_mul(1000)?.checked_add(nanos)?,
+        us.saturating_mul(1000).saturating_add(nanos),
     ))
 }
 
@@ -448,7 +462,14 @@ mod tests {
         );
         assert_eq!(parse_secs(b"1.0E-1"), Some(Duration::from_millis(100)));
         assert_eq!(parse_secs(b"-0.0000000015"), Some(Duration::from_nanos(-2)));
-        assert_eq!(parse_secs(b"99999999999999999999"), None);
+        assert_eq!(
+            parse_secs(b"99999999999999999999"),
+            Some(Duration::from_nanos(i64::MAX))
+        );
+        assert_eq!(
+            parse_secs(b"-9223372036.854776"),
+            Some(Duration::from_nanos(i64::MIN))
+        );
         assert_eq!(
             parse_abs(b"2024-02-29T12:34:56.123456"),
             Some(Duration::from_micros(1_709_210_096_123_456))
@@ -462,6 +483,10 @@ mod tests {
             Some(Duration::from_millis(500))
         );
         assert_eq!(parse_abs(b"2023-02-29T00:00:00"), None);
+        assert_eq!(
+            parse_abs(b"2262-04-11T23:47:16.854776"),
+            Some(Duration::from_nanos(i64::MAX))
+        );
         assert_eq!(parse_abs(b"2024-02-29T12:34:56."), None);
         assert_eq!(parse_abs(b"2024-02-29T12:34"), None);
     }
