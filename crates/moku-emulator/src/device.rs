@@ -231,17 +231,18 @@ impl Device {
             Err(e) => return Reply::from(e).into(),
         };
         let same_owner = matches!((&self.owner, req.client_key), (Some(o), Some(k)) if o.key == k);
-        if let Some(owner) = &self.owner {
-            if !same_owner && !force {
-                return Reply::error(
-                    "INVALID_REQUEST",
-                    format!(
-                        "The Moku is owned by {:?}. Connect with force_connect=True to take ownership.",
-                        owner.name
-                    ),
-                )
-                .into();
-            }
+        if let Some(owner) = &self.owner
+            && !same_owner
+            && !force
+        {
+            return Reply::error(
+                "INVALID_REQUEST",
+                format!(
+                    "The Moku is owned by {:?}. Connect with force_connect=True to take ownership.",
+                    owner.name
+                ),
+            )
+            .into();
         }
         let busy = self.slots.iter().flatten().any(|d| d.busy(now));
         if busy && !ignore_busy {

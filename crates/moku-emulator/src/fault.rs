@@ -117,11 +117,11 @@ impl Faults {
 
 /// Applies a post-processing fault to a response body.
 pub(crate) fn corrupt(body: &mut Vec<u8>) {
-    if body.starts_with(crate::li::MAGIC) {
-        if let Some(start) = crate::li::first_block_offset(body) {
-            body[start + 4..start + 8].copy_from_slice(&u32::MAX.to_le_bytes());
-            return;
-        }
+    if body.starts_with(crate::li::MAGIC)
+        && let Some(start) = crate::li::first_block_offset(body)
+    {
+        body[start + 4..start + 8].copy_from_slice(&u32::MAX.to_le_bytes());
+        return;
     }
     if body.len() >= 3 {
         body[2] = b'9';

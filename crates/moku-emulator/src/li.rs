@@ -158,7 +158,7 @@ fn push_str(out: &mut Vec<u8>, s: &str) -> Result<(), EncodeError> {
 }
 
 fn pad8(out: &mut Vec<u8>) {
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
 }

@@ -90,11 +90,38 @@ async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Respon
         .get("moku-client-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let fault = shared.faults.take(&path);
+    if let Some(Fault::DropConnection) = fault {
+        return Err(Dropped);
+    }
+    // Read the body even when a fault answers instead of the device, so that the connection
+    // stays usable (keep-alive) afterwards.
+    let body = match Limited::new(req.into_body(), shared.max_body)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                let msg = format!("request body larger than {} bytes", shared.max_body);
+                return Ok(response(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "text/plain",
+                    msg.into_bytes(),
+                    None,
+                    true,
+                ));
+            }
+            // The client went away mid-body.
+            return Err(Dropped);
+        }
+    };
     let mut post_fault = None;
-    match shared.faults.take(&path) {
-        None => {}
+    match fault {
+        None | Some(Fault::DropConnection) => {}
         Some(Fault::Delay(d)) => tokio::time::sleep(d).await,
-        Some(Fault::DropConnection) => return Err(Dropped),
         Some(Fault::Status { code, body }) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return Ok(response(
@@ -120,28 +147,6 @@ async fn serve(shared: Arc<Shared>, req: HttpRequest<Incoming>) -> Result<Respon
         }
         Some(f @ (Fault::TruncateChunk(_) | Fault::CorruptChunk)) => post_fault = Some(f),
     }
-    let body = match Limited::new(req.into_body(), shared.max_body)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                let msg = format!("request body larger than {} bytes", shared.max_body);
-                return Ok(response(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "text/plain",
-                    msg.into_bytes(),
-                    None,
-                    true,
-                ));
-            }
-            // The client went away mid-body.
-            return Err(Dropped);
-        }
-    };
     let outcome = match decode_segments(&path) {
         Some(segments) => {
             let request = Request {

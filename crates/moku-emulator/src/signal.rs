@@ -110,7 +110,9 @@ pub struct Waveform {
     pub edge_time: f64,
     /// Pulse width (s).
     pub pulse_width: f64,
-    /// Emulator time at which phase 0 was (re)started (`generate_waveform`, `sync_output_phase`).
+    /// Emulator time at which phase 0 was (re)started (`generate_waveform`, `sync_output_phase`);
+    /// runtime state, not saved in `.mokuconf`.
+    #[serde(skip)]
     pub t_ref: f64,
 }
 
