@@ -31,8 +31,13 @@ enum Cmd {
     CloseQ,
 }
 
-const RANGE: &[Param] = &[Param::number(Unit::Volt).range(0.1, 1000.0).default_value(10.0)];
-const OPT_RANGE: &[Param] = &[Param::number(Unit::Volt).range(0.1, 1000.0).default_value(10.0).optional()];
+const RANGE: &[Param] = &[Param::number(Unit::Volt)
+    .range(0.1, 1000.0)
+    .default_value(10.0)];
+const OPT_RANGE: &[Param] = &[Param::number(Unit::Volt)
+    .range(0.1, 1000.0)
+    .default_value(10.0)
+    .optional()];
 const COUNT: &[Param] = &[Param::integer(1, 100)];
 const TEXT: &[Param] = &[Param::string()];
 const CHANNELS: &[Param] = &[Param::channel_list()];
@@ -49,7 +54,14 @@ struct Dmm {
 
 impl Dmm {
     fn new() -> Self {
-        Self { range: 10.0, count: 1, display: [0; 32], display_len: 0, closed: [false; 16], tick: 0 }
+        Self {
+            range: 10.0,
+            count: 1,
+            display: [0; 32],
+            display_len: 0,
+            closed: [false; 16],
+            tick: 0,
+        }
     }
 
     /// A deterministic "reading": a slow sawtooth within the range.
@@ -93,17 +105,25 @@ impl Device for Dmm {
                 let text = call.args().str(0)?;
                 match text.copy_into(&mut self.display) {
                     Some(t) => self.display_len = t.len(),
-                    None => return Err(Error::new(code::TOO_MUCH_DATA).with_detail("32 characters at most")),
+                    None => {
+                        return Err(
+                            Error::new(code::TOO_MUCH_DATA).with_detail("32 characters at most")
+                        );
+                    }
                 }
             }
-            Cmd::DisplayQ => call.response().string_bytes(&self.display[..self.display_len])?,
+            Cmd::DisplayQ => call
+                .response()
+                .string_bytes(&self.display[..self.display_len])?,
             Cmd::Close => {
                 let list = call.args().channels(0)?;
                 let mut next = [false; 16];
                 for r in list.iter() {
                     let (a, b) = (r.first.number(), r.last.number());
                     if a == 0 || b as usize > next.len() || a > b {
-                        return Err(Error::new(code::DATA_OUT_OF_RANGE).with_detail("channels 1..16"));
+                        return Err(
+                            Error::new(code::DATA_OUT_OF_RANGE).with_detail("channels 1..16")
+                        );
                     }
                     for c in a..=b {
                         next[c as usize - 1] = true;
@@ -129,7 +149,12 @@ impl Device for Dmm {
     }
 
     fn identity(&self) -> Identity<'_> {
-        Identity { manufacturer: "ACME Instruments", model: "DMM-1", serial: "0001", version: "1.0" }
+        Identity {
+            manufacturer: "ACME Instruments",
+            model: "DMM-1",
+            serial: "0001",
+            version: "1.0",
+        }
     }
 
     fn reset(&mut self) {
