@@ -11,13 +11,16 @@ use crate::error::{Error, Result};
 use crate::json::{Num, Object};
 use crate::limits::{self, ModelLimits};
 use crate::replies::{
-    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus, StreamingOptions,
-    Waveform, WaveformSettings, f64_field, required, str_field,
+    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus,
+    StreamingOptions, Waveform, WaveformSettings, f64_field, required, str_field,
 };
-use crate::session::{Body, ConnectOptions, DATALOGGER_INSTRUMENT_ID, MultiInstrument, Session, Shared};
+use crate::session::{
+    Body, ConnectOptions, DATALOGGER_INSTRUMENT_ID, MultiInstrument, Session, Shared,
+};
 use crate::transport::{Method, Stack, Transport};
 use crate::values::{
-    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Range, Termination, TriggerSource, WaveformType,
+    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Range, Termination,
+    TriggerSource, WaveformType,
 };
 
 /// The Moku Datalogger (instrument id 7) in one slot.
@@ -86,7 +89,11 @@ impl Datalogger {
     }
 
     /// Like [`Datalogger::connect`] over any [`Transport`].
-    pub fn connect_with(host: crate::Host, transport: Box<dyn Transport>, options: ConnectOptions) -> Result<Self> {
+    pub fn connect_with(
+        host: crate::Host,
+        transport: Box<dyn Transport>,
+        options: ConnectOptions,
+    ) -> Result<Self> {
         let session = Session::connect_with(host, transport, options)?;
         let sh = session.shared.clone();
         sh.guarded(|| sh.check_bitstream("01-000"))?;
@@ -95,7 +102,10 @@ impl Datalogger {
                 .with("num_slots", 1)
                 .with("instrument_id", DATALOGGER_INSTRUMENT_ID)
                 .with("slot_idx", 0);
-            expect::null("moku/instrument_supported", &sh.post("moku/instrument_supported", Some(&body))?)
+            expect::null(
+                "moku/instrument_supported",
+                &sh.post("moku/instrument_supported", Some(&body))?,
+            )
         })?;
         sh.guarded(|| sh.check_bitstream("01-007-00"))?;
         Ok(Self::new(session, 1, false))
@@ -125,15 +135,28 @@ impl Datalogger {
             .with("num_slots", n)
             .with("instrument_id", DATALOGGER_INSTRUMENT_ID)
             .with("slot_idx", slot - 1);
-        expect::null("moku/instrument_supported", &sh.post("moku/instrument_supported", Some(&body))?)?;
-        sh.check_bitstream(&format!("{n:02}-{DATALOGGER_INSTRUMENT_ID:03}-{:02}", slot - 1))?;
+        expect::null(
+            "moku/instrument_supported",
+            &sh.post("moku/instrument_supported", Some(&body))?,
+        )?;
+        sh.check_bitstream(&format!(
+            "{n:02}-{DATALOGGER_INSTRUMENT_ID:03}-{:02}",
+            slot - 1
+        ))?;
         sh.get(&format!("slot{slot}/datalogger"))?;
         Ok(Self::new(session, slot, true))
     }
 
     fn new(session: Session, slot: u8, multi: bool) -> Self {
         let validate = session.shared.validate();
-        Self { session, slot, multi, strict: true, validate, stream_id: Mutex::new(None) }
+        Self {
+            session,
+            slot,
+            multi,
+            strict: true,
+            validate,
+            stream_id: Mutex::new(None),
+        }
     }
 
     /// The session (files, describe, warnings, client key).
@@ -169,7 +192,10 @@ impl Datalogger {
 
     /// The stream id of the current streaming session.
     pub fn stream_id(&self) -> Option<String> {
-        self.stream_id.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.stream_id
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     fn sh(&self) -> &Shared {
@@ -203,7 +229,11 @@ impl Datalogger {
         Object::new().with("strict", self.strict)
     }
 
-    fn post_obj(&self, name: &str, body: Option<&Object>) -> Result<serde_json::Map<String, Value>> {
+    fn post_obj(
+        &self,
+        name: &str,
+        body: Option<&Object>,
+    ) -> Result<serde_json::Map<String, Value>> {
         let op = self.op(name);
         expect::object(&op, self.sh().post(&op, body)?)
     }
@@ -244,29 +274,43 @@ impl Datalogger {
             .with("coupling", coupling.as_str())
             .with("range", range.as_str())
             .with("bandwidth", bandwidth.as_ref().map(Bandwidth::as_str));
-        Ok(FrontendSettings::from_map(self.post_obj("set_frontend", Some(&body))?))
+        Ok(FrontendSettings::from_map(
+            self.post_obj("set_frontend", Some(&body))?,
+        ))
     }
 
     /// `POST get_frontend` with `{"channel"}`.
     pub fn get_frontend(&self, channel: u8) -> Result<FrontendSettings> {
         self.check_channel(channel)?;
         let body = Object::new().with("channel", channel);
-        Ok(FrontendSettings::from_map(self.post_obj("get_frontend", Some(&body))?))
+        Ok(FrontendSettings::from_map(
+            self.post_obj("get_frontend", Some(&body))?,
+        ))
     }
 
     /// `POST enable_input`: switches one input on or off.
     pub fn enable_input(&self, channel: u8, enable: bool) -> Result<()> {
         self.check_channel(channel)?;
-        let body = self.setter().with("channel", channel).with("enable", enable);
-        self.sh().post(&self.op("enable_input"), Some(&body)).map(drop)
+        let body = self
+            .setter()
+            .with("channel", channel)
+            .with("enable", enable);
+        self.sh()
+            .post(&self.op("enable_input"), Some(&body))
+            .map(drop)
     }
 
     /// `POST disable_channel` (deprecated by the vendor).
     #[deprecated(note = "use enable_input(channel, false)")]
     pub fn disable_channel(&self, channel: u8, disable: bool) -> Result<()> {
         self.check_channel(channel)?;
-        let body = self.setter().with("channel", channel).with("disable", disable);
-        self.sh().post(&self.op("disable_channel"), Some(&body)).map(drop)
+        let body = self
+            .setter()
+            .with("channel", channel)
+            .with("disable", disable);
+        self.sh()
+            .post(&self.op("disable_channel"), Some(&body))
+            .map(drop)
     }
 
     /// `POST set_acquisition_mode`; returns the mode the device reports.
@@ -277,14 +321,22 @@ impl Datalogger {
         let body = self.setter().with("mode", mode.as_str());
         let op = self.op("set_acquisition_mode");
         let m = self.post_obj("set_acquisition_mode", Some(&body))?;
-        Ok(AcquisitionMode::from_raw(&required(&op, "mode", str_field(&m, "mode"))?))
+        Ok(AcquisitionMode::from_raw(&required(
+            &op,
+            "mode",
+            str_field(&m, "mode"),
+        )?))
     }
 
     /// `GET get_acquisition_mode`.
     pub fn get_acquisition_mode(&self) -> Result<AcquisitionMode> {
         let op = self.op("get_acquisition_mode");
         let m = self.get_obj("get_acquisition_mode")?;
-        Ok(AcquisitionMode::from_raw(&required(&op, "mode", str_field(&m, "mode"))?))
+        Ok(AcquisitionMode::from_raw(&required(
+            &op,
+            "mode",
+            str_field(&m, "mode"),
+        )?))
     }
 
     /// `POST set_samplerate`; returns the achieved rate.
@@ -306,7 +358,12 @@ impl Datalogger {
         required(&op, "sample_rate", f64_field(&m, "sample_rate"))
     }
 
-    fn check_trigger(&self, l: &ModelLimits, source: Option<&TriggerSource>, level: Option<Num>) -> Result<()> {
+    fn check_trigger(
+        &self,
+        l: &ModelLimits,
+        source: Option<&TriggerSource>,
+        level: Option<Num>,
+    ) -> Result<()> {
         if let Some(s) = source {
             l.check_member("trigger_source", s, l.trigger_sources)?;
         }
@@ -329,11 +386,16 @@ impl Datalogger {
             .with("duration", options.duration)
             .with("sample_rate", options.sample_rate)
             .with("delay", options.delay)
-            .with("trigger_source", options.trigger_source.as_ref().map(TriggerSource::as_str))
+            .with(
+                "trigger_source",
+                options.trigger_source.as_ref().map(TriggerSource::as_str),
+            )
             .with("trigger_level", options.trigger_level)
             .with("file_name_prefix", options.file_name_prefix.as_str())
             .with("comments", options.comments.as_str());
-        Ok(LoggingStarted::from_map(self.post_obj("start_logging", Some(&body))?))
+        Ok(LoggingStarted::from_map(
+            self.post_obj("start_logging", Some(&body))?,
+        ))
     }
 
     /// `GET stop_logging` (data must be null).
@@ -366,7 +428,13 @@ impl Datalogger {
                     l.check_range("offset", w.offset.as_f64(), limits::OFFSET)?;
                 }
             }
-            if matches!(w.kind, WaveformType::Sine | WaveformType::Square | WaveformType::Ramp | WaveformType::Pulse) {
+            if matches!(
+                w.kind,
+                WaveformType::Sine
+                    | WaveformType::Square
+                    | WaveformType::Ramp
+                    | WaveformType::Pulse
+            ) {
                 l.check_range("frequency", w.frequency.as_f64(), l.frequency)?;
                 l.check_range("phase", w.phase.as_f64(), limits::PHASE)?;
             }
@@ -399,7 +467,9 @@ impl Datalogger {
             .with("dc_level", waveform.dc_level)
             .with("edge_time", waveform.edge_time)
             .with("pulse_width", waveform.pulse_width);
-        Ok(WaveformSettings::from_map(self.post_obj("generate_waveform", Some(&body))?))
+        Ok(WaveformSettings::from_map(
+            self.post_obj("generate_waveform", Some(&body))?,
+        ))
     }
 
     /// `POST sync_output_phase` (empty body; data must be null).
@@ -411,17 +481,28 @@ impl Datalogger {
     fn termination_reply(&self, name: &str, key: &str, body: &Object) -> Result<Termination> {
         let op = self.op(name);
         let m = self.post_obj(name, Some(body))?;
-        Ok(Termination::from_raw(&required(&op, key, str_field(&m, key))?))
+        Ok(Termination::from_raw(&required(
+            &op,
+            key,
+            str_field(&m, key),
+        )?))
     }
 
     /// `POST set_output_termination`.
-    pub fn set_output_termination(&self, channel: u8, termination: Termination) -> Result<Termination> {
+    pub fn set_output_termination(
+        &self,
+        channel: u8,
+        termination: Termination,
+    ) -> Result<Termination> {
         self.check_channel(channel)?;
         if let Some(l) = self.strict_limits() {
             l.check_termination_available("termination")?;
             l.check_member("termination", &termination, Termination::KNOWN)?;
         }
-        let body = self.setter().with("channel", channel).with("termination", termination.as_str());
+        let body = self
+            .setter()
+            .with("channel", channel)
+            .with("termination", termination.as_str());
         self.termination_reply("set_output_termination", "termination", &body)
     }
 
@@ -440,7 +521,10 @@ impl Datalogger {
             l.check_termination_available("load")?;
             l.check_member("load", &load, Load::KNOWN)?;
         }
-        let body = self.setter().with("channel", channel).with("load", load.as_str());
+        let body = self
+            .setter()
+            .with("channel", channel)
+            .with("load", load.as_str());
         self.termination_reply("set_output_load", "load", &body)
     }
 
@@ -467,18 +551,30 @@ impl Datalogger {
             .setter()
             .with("duration", options.duration)
             .with("sample_rate", options.sample_rate)
-            .with("trigger_source", options.trigger_source.as_ref().map(TriggerSource::as_str))
+            .with(
+                "trigger_source",
+                options.trigger_source.as_ref().map(TriggerSource::as_str),
+            )
             .with("trigger_level", options.trigger_level);
         let op = self.op("start_streaming");
         let raw = self.post_obj("start_streaming", Some(&body))?;
         let stream_id = required(&op, "stream_id", str_field(&raw, "stream_id"))?;
-        *self.stream_id.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stream_id.clone());
-        Ok(StreamStarted { stream_id, sample_rate: f64_field(&raw, "sample_rate"), raw })
+        *self
+            .stream_id
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stream_id.clone());
+        Ok(StreamStarted {
+            stream_id,
+            sample_rate: f64_field(&raw, "sample_rate"),
+            raw,
+        })
     }
 
     /// `POST get_stream_status` (empty body).
     pub fn get_stream_status(&self) -> Result<StreamStatus> {
-        Ok(StreamStatus::from_map(self.post_obj("get_stream_status", None)?))
+        Ok(StreamStatus::from_map(
+            self.post_obj("get_stream_status", None)?,
+        ))
     }
 
     /// `POST stop_streaming` (empty body). The stream id is kept so that remaining chunks can
@@ -498,21 +594,26 @@ impl Datalogger {
     /// `POST /api/v2/get_chunk` for an explicit stream id.
     pub fn get_chunk_for(&self, stream_id: &str) -> Result<Vec<u8>> {
         let topic = format!("logformat{}", self.slot - 1);
-        let body = Object::new().with("stream_id", Object::new().with(stream_id, Object::new().with("topic", topic)));
+        let body = Object::new().with(
+            "stream_id",
+            Object::new().with(stream_id, Object::new().with("topic", topic)),
+        );
         let text = body.to_json();
-        let r = self.sh().raw(Method::Post, "v2/get_chunk", Body::Json(&text), false)?;
+        let r = self
+            .sh()
+            .raw(Method::Post, "v2/get_chunk", Body::Json(&text), false)?;
         if r.status != 200 {
             return Err(Error::Stream("Error fetching stream.".into()));
         }
         let first = r.body.iter().find(|b| !b.is_ascii_whitespace());
-        if first == Some(&b'{') {
-            if let Ok(Value::Object(obj)) = crate::envelope::parse_json(&r.body) {
-                return Err(Error::Stream(match obj.get("error") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                    None => Value::Object(obj).to_string(),
-                }));
-            }
+        if first == Some(&b'{')
+            && let Ok(Value::Object(obj)) = crate::envelope::parse_json(&r.body)
+        {
+            return Err(Error::Stream(match obj.get("error") {
+                Some(Value::String(s)) => s.clone(),
+                Some(v) => v.to_string(),
+                None => Value::Object(obj).to_string(),
+            }));
         }
         Ok(r.body)
     }
@@ -541,7 +642,9 @@ impl Datalogger {
     /// `POST load_settings` with raw `.mokuconf` bytes (no Content-Type).
     pub fn load_settings_bytes(&self, settings: &[u8]) -> Result<()> {
         let op = self.op("load_settings");
-        self.sh().call(Method::Post, &op, Body::Raw(settings), Stack::Bulk, true).map(drop)
+        self.sh()
+            .call(Method::Post, &op, Body::Raw(settings), Stack::Bulk, true)
+            .map(drop)
     }
 
     /// `POST load_settings` with the contents of the file `path`.
@@ -553,7 +656,11 @@ impl Datalogger {
     /// Relinquishes ownership if this Datalogger owns the device; a no-op for a slot of a
     /// multi-instrument platform (the platform owns it).
     pub fn relinquish_ownership(&self) -> Result<()> {
-        if self.multi { Ok(()) } else { self.session.relinquish_ownership() }
+        if self.multi {
+            Ok(())
+        } else {
+            self.session.relinquish_ownership()
+        }
     }
 
     /// Runs a logging session to its end and downloads the `.li` file into `writer`:
@@ -571,7 +678,10 @@ impl Datalogger {
         let op = self.op("start_logging");
         let mut file_name = required(&op, "file_name", started.file_name.clone())?;
         let location = FileTarget::from_raw(
-            &started.location.clone().unwrap_or_else(|| self.session.model().log_location().to_owned()),
+            &started
+                .location
+                .clone()
+                .unwrap_or_else(|| self.session.model().log_location().to_owned()),
         );
         let progress = loop {
             let p = self.logging_progress()?;
@@ -581,15 +691,22 @@ impl Datalogger {
             }
             std::thread::sleep(poll);
         };
-        if let Some(f) = &progress.file_name {
-            if !f.is_empty() {
-                file_name.clone_from(f);
-            }
+        if let Some(f) = &progress.file_name
+            && !f.is_empty()
+        {
+            file_name.clone_from(f);
         }
-        let bytes = self.session.download_to(&location, &file_name, writer, &mut |received, total| {
-            on_event(&LogEvent::Downloading { received, total });
-        })?;
-        Ok(LoggedFile { location, file_name, bytes, progress })
+        let bytes =
+            self.session
+                .download_to(&location, &file_name, writer, &mut |received, total| {
+                    on_event(&LogEvent::Downloading { received, total });
+                })?;
+        Ok(LoggedFile {
+            location,
+            file_name,
+            bytes,
+            progress,
+        })
     }
 
     /// [`Datalogger::log_to_writer`] into the local file `path`.

@@ -35,7 +35,10 @@ pub fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<Envelope> 
         500 => {
             let text = String::from_utf8_lossy(body);
             let body = (!text.is_empty()).then(|| text.into_owned());
-            return Err(Error::ServerError { operation: op(), body });
+            return Err(Error::ServerError {
+                operation: op(),
+                body,
+            });
         }
         502 => return Err(Error::MissingApiServer { operation: op() }),
         504 => return Err(Error::GatewayTimeout { operation: op() }),
@@ -47,7 +50,10 @@ pub fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<Envelope> 
             });
         }
     }
-    let malformed = |reason: String| Error::MalformedReply { operation: op(), reason };
+    let malformed = |reason: String| Error::MalformedReply {
+        operation: op(),
+        reason,
+    };
     let value = parse_json(body).map_err(malformed)?;
     let Value::Object(mut obj) = value else {
         return Err(malformed("the reply is not a JSON object".into()));
@@ -62,7 +68,11 @@ pub fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<Envelope> 
     let code = match &obj["code"] {
         Value::Null => None,
         Value::String(s) => Some(s.clone()),
-        other => return Err(malformed(format!("`code` is not a string or null: {other}"))),
+        other => {
+            return Err(malformed(format!(
+                "`code` is not a string or null: {other}"
+            )));
+        }
     };
     let messages = match &obj["messages"] {
         Value::Null => Vec::new(),
@@ -73,12 +83,20 @@ pub fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<Envelope> 
                 other => Err(malformed(format!("a message is not a string: {other}"))),
             })
             .collect::<Result<Vec<_>>>()?,
-        other => return Err(malformed(format!("`messages` is not a list or null: {other}"))),
+        other => {
+            return Err(malformed(format!(
+                "`messages` is not a list or null: {other}"
+            )));
+        }
     };
     let data = obj.remove("data").unwrap_or(Value::Null);
     let data = check_data_shape(data).map_err(malformed)?;
     if !success {
-        return Err(Error::Api { operation: op(), code: ApiCode::from_raw(code.as_deref()), messages });
+        return Err(Error::Api {
+            operation: op(),
+            code: ApiCode::from_raw(code.as_deref()),
+            messages,
+        });
     }
     Ok(Envelope { data, messages })
 }
@@ -96,8 +114,8 @@ fn lax_bool(v: &Value) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         Value::Number(n) => match n.as_f64() {
-            Some(x) if x == 1.0 => Some(true),
-            Some(x) if x == 0.0 => Some(false),
+            Some(1.0) => Some(true),
+            Some(0.0) => Some(false),
             _ => None,
         },
         Value::String(s) => match s.to_ascii_lowercase().as_str() {
@@ -126,8 +144,9 @@ fn check_data_shape(data: Value) -> core::result::Result<Value, String> {
         Value::Number(_) => Err("`data` is a bare float".into()),
         Value::Array(items) => {
             let all_obj = items.iter().all(Value::is_object);
-            let all_str =
-                items.iter().all(|v| matches!(v, Value::String(s) if !is_sentinel(s)));
+            let all_str = items
+                .iter()
+                .all(|v| matches!(v, Value::String(s) if !is_sentinel(s)));
             let all_int = items.iter().all(|v| is_int(v) || v.is_boolean());
             if all_obj || all_str {
                 Ok(Value::Array(items))
@@ -238,7 +257,11 @@ pub(crate) mod expect {
 
     /// `data` must be null.
     pub(crate) fn null(operation: &str, data: &Value) -> Result<()> {
-        if data.is_null() { Ok(()) } else { Err(wrong(operation, "null", data)) }
+        if data.is_null() {
+            Ok(())
+        } else {
+            Err(wrong(operation, "null", data))
+        }
     }
 
     /// `data` must be a string.
@@ -288,20 +311,38 @@ mod tests {
         let e = ok(r#"{"success": "true", "data": "x", "code": null, "messages": ["w1", "w2"]}"#);
         assert_eq!(e.data, "x");
         assert_eq!(e.messages, ["w1", "w2"]);
-        assert_eq!(ok(r#"{"success": 1, "data": true, "code": null, "messages": []}"#).data, 1);
-        assert_eq!(ok(r#"{"success": true, "data": [1, 2], "code": null, "messages": []}"#).data[1], 2);
-        assert_eq!(ok(r#"{"success": true, "data": [], "code": null, "messages": []}"#).data, serde_json::json!([]));
-        assert_eq!(ok(r#"{"success": true, "data": null, "code": null, "messages": null}"#).data, Value::Null);
+        assert_eq!(
+            ok(r#"{"success": 1, "data": true, "code": null, "messages": []}"#).data,
+            1
+        );
+        assert_eq!(
+            ok(r#"{"success": true, "data": [1, 2], "code": null, "messages": []}"#).data[1],
+            2
+        );
+        assert_eq!(
+            ok(r#"{"success": true, "data": [], "code": null, "messages": []}"#).data,
+            serde_json::json!([])
+        );
+        assert_eq!(
+            ok(r#"{"success": true, "data": null, "code": null, "messages": null}"#).data,
+            Value::Null
+        );
     }
 
     #[test]
     fn non_finite_numbers() {
-        let e = ok(r#"{"success": true, "data": {"a": NaN, "b": -Infinity, "c": inf, "d": "nan"}, "code": null, "messages": null}"#);
+        let e = ok(
+            r#"{"success": true, "data": {"a": NaN, "b": -Infinity, "c": inf, "d": "nan"}, "code": null, "messages": null}"#,
+        );
         assert!(value_as_f64(&e.data["a"]).unwrap().is_nan());
         assert_eq!(value_as_f64(&e.data["b"]), Some(f64::NEG_INFINITY));
         assert_eq!(value_as_f64(&e.data["c"]), Some(f64::INFINITY));
         assert_eq!(e.data["d"], "nan");
-        let err = interpret("op", 200, br#"{"success": true, "data": NaN, "code": null, "messages": null}"#);
+        let err = interpret(
+            "op",
+            200,
+            br#"{"success": true, "data": NaN, "code": null, "messages": null}"#,
+        );
         assert!(matches!(err, Err(Error::MalformedReply { .. })));
     }
 
@@ -320,9 +361,18 @@ mod tests {
             "not json",
             "",
         ] {
-            assert!(matches!(interpret("op", 200, body.as_bytes()), Err(Error::MalformedReply { .. })), "{body}");
+            assert!(
+                matches!(
+                    interpret("op", 200, body.as_bytes()),
+                    Err(Error::MalformedReply { .. })
+                ),
+                "{body}"
+            );
         }
-        assert!(matches!(interpret("op", 200, &[0xff, 0xfe]), Err(Error::MalformedReply { .. })));
+        assert!(matches!(
+            interpret("op", 200, &[0xff, 0xfe]),
+            Err(Error::MalformedReply { .. })
+        ));
     }
 
     #[test]
@@ -335,12 +385,17 @@ mod tests {
             ("\"NETWORK_ERROR\"", ApiCode::NetworkError),
             ("\"UNEXPECTED_CHANGE\"", ApiCode::UnexpectedChange),
             ("\"PLATFORM_NOT_SUPPORTED\"", ApiCode::PlatformNotSupported),
-            ("\"INSTRUMENT_NOT_SUPPORTED\"", ApiCode::InstrumentNotSupported),
+            (
+                "\"INSTRUMENT_NOT_SUPPORTED\"",
+                ApiCode::InstrumentNotSupported,
+            ),
             ("\"NO_BIT_STREAM\"", ApiCode::Other("NO_BIT_STREAM".into())),
             ("null", ApiCode::Missing),
         ];
         for (code, want) in cases {
-            let body = format!(r#"{{"success": false, "data": null, "code": {code}, "messages": ["a", "b"]}}"#);
+            let body = format!(
+                r#"{{"success": false, "data": null, "code": {code}, "messages": ["a", "b"]}}"#
+            );
             match interpret("op", 200, body.as_bytes()) {
                 Err(Error::Api { code, messages, .. }) => {
                     assert_eq!(code, want);
@@ -351,14 +406,26 @@ mod tests {
         }
         let e = interpret("op", 200, br#"{"success": false, "data": null, "code": "INVALID_PARAM", "messages": ["bad", "worse"]}"#)
             .unwrap_err();
-        assert_eq!(e.to_string(), "op: device reported INVALID_PARAM: bad\nworse");
+        assert_eq!(
+            e.to_string(),
+            "op: device reported INVALID_PARAM: bad\nworse"
+        );
     }
 
     #[test]
     fn statuses() {
-        assert!(matches!(interpret("op", 404, b""), Err(Error::OperationNotFound { .. })));
-        assert!(matches!(interpret("op", 502, b"x"), Err(Error::MissingApiServer { .. })));
-        assert!(matches!(interpret("op", 504, b""), Err(Error::GatewayTimeout { .. })));
+        assert!(matches!(
+            interpret("op", 404, b""),
+            Err(Error::OperationNotFound { .. })
+        ));
+        assert!(matches!(
+            interpret("op", 502, b"x"),
+            Err(Error::MissingApiServer { .. })
+        ));
+        assert!(matches!(
+            interpret("op", 504, b""),
+            Err(Error::GatewayTimeout { .. })
+        ));
         match interpret("op", 500, b"boom") {
             Err(Error::ServerError { body: Some(b), .. }) => assert_eq!(b, "boom"),
             other => panic!("{other:?}"),

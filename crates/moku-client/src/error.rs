@@ -100,7 +100,10 @@ pub struct TransportError {
 impl TransportError {
     /// Builds a transport error.
     pub fn new(kind: TransportErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 }
 

@@ -25,7 +25,12 @@ impl Host {
             let (inner, after) = rest.split_once(']').ok_or_else(bad)?;
             let port = match after {
                 "" => None,
-                p => Some(p.strip_prefix(':').ok_or_else(bad)?.parse::<u16>().map_err(|_| bad())?),
+                p => Some(
+                    p.strip_prefix(':')
+                        .ok_or_else(bad)?
+                        .parse::<u16>()
+                        .map_err(|_| bad())?,
+                ),
             };
             (inner.to_owned(), port)
         } else if s.matches(':').count() > 1 {
@@ -37,7 +42,9 @@ impl Host {
         };
         let address = address.replace("%25", "%");
         if address.is_empty()
-            || address.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '@' | '[' | ']'))
+            || address
+                .chars()
+                .any(|c| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '@' | '[' | ']'))
         {
             return Err(bad());
         }
@@ -82,12 +89,27 @@ mod tests {
     fn forms() {
         let h = Host::parse("192.168.1.5").unwrap();
         assert_eq!(h.url_authority(), "192.168.1.5");
-        assert_eq!(Host::parse(" '10.0.0.1:8080' ").unwrap().url_authority(), "10.0.0.1:8080");
-        assert_eq!(Host::parse("fe80::1%eth0").unwrap().url_authority(), "[fe80::1%25eth0]");
-        assert_eq!(Host::parse("[fe80::1%25eth0]").unwrap().address, "fe80::1%eth0");
-        assert_eq!(Host::parse("[::1]:9000").unwrap().url_authority(), "[::1]:9000");
+        assert_eq!(
+            Host::parse(" '10.0.0.1:8080' ").unwrap().url_authority(),
+            "10.0.0.1:8080"
+        );
+        assert_eq!(
+            Host::parse("fe80::1%eth0").unwrap().url_authority(),
+            "[fe80::1%25eth0]"
+        );
+        assert_eq!(
+            Host::parse("[fe80::1%25eth0]").unwrap().address,
+            "fe80::1%eth0"
+        );
+        assert_eq!(
+            Host::parse("[::1]:9000").unwrap().url_authority(),
+            "[::1]:9000"
+        );
         assert_eq!(Host::parse("\"::1\"").unwrap().url_authority(), "[::1]");
-        assert_eq!(Host::parse("moku.local").unwrap().url_authority(), "moku.local");
+        assert_eq!(
+            Host::parse("moku.local").unwrap().url_authority(),
+            "moku.local"
+        );
         for bad in ["", "a:b", "[::1", "[::1]x", "a b", "h/x", "1.2.3.4:99999"] {
             assert!(Host::parse(bad).is_err(), "{bad}");
         }

@@ -214,7 +214,11 @@ pub fn py_float_repr(v: f64) -> String {
         return "NaN".into();
     }
     if v.is_infinite() {
-        return if v > 0.0 { "Infinity".into() } else { "-Infinity".into() };
+        return if v > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
     }
     let neg = v.is_sign_negative();
     let sci = format!("{:e}", v.abs()); // shortest round-trip digits, e.g. "1.2345e3", "1e-7", "0e0"

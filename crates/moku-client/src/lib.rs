@@ -22,14 +22,16 @@ pub use error::{ApiCode, Error, Result, TransportError, TransportErrorKind};
 pub use host::Host;
 pub use json::Num;
 pub use replies::{
-    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus, StreamingOptions,
-    Waveform, WaveformSettings,
+    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus,
+    StreamingOptions, Waveform, WaveformSettings,
 };
-pub use session::{BitstreamPolicy, ConnectOptions, Description, MultiInstrument, Session, Warning, WarningHandler};
+pub use session::{
+    BitstreamPolicy, ConnectOptions, Description, MultiInstrument, Session, Warning, WarningHandler,
+};
 pub use transport::{Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport};
 #[cfg(feature = "ureq")]
 pub use ureq_transport::UreqTransport;
 pub use values::{
-    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Model, Range, StreamState, Termination,
-    TriggerSource, WaveformType,
+    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Model, Range, StreamState,
+    Termination, TriggerSource, WaveformType,
 };

@@ -123,7 +123,12 @@ impl ModelLimits {
     }
 
     fn invalid(&self, parameter: &'static str, value: String, allowed: String) -> Error {
-        Error::InvalidArgument { parameter, value, allowed, model: self.model.to_string() }
+        Error::InvalidArgument {
+            parameter,
+            value,
+            allowed,
+            model: self.model.to_string(),
+        }
     }
 
     /// Checks a 1-based channel number.
@@ -131,7 +136,11 @@ impl ModelLimits {
         if (1..=self.channels).contains(&channel) {
             Ok(())
         } else {
-            Err(self.invalid("channel", channel.to_string(), format!("1 to {}", self.channels)))
+            Err(self.invalid(
+                "channel",
+                channel.to_string(),
+                format!("1 to {}", self.channels),
+            ))
         }
     }
 
@@ -148,17 +157,30 @@ impl ModelLimits {
         let list = if allowed.is_empty() {
             "none (leave it out)".to_owned()
         } else {
-            allowed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+            allowed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         Err(self.invalid(parameter, value.to_string(), list))
     }
 
     /// Checks that `value` lies in the closed range `range`.
-    pub fn check_range(&self, parameter: &'static str, value: f64, range: (f64, f64)) -> Result<()> {
+    pub fn check_range(
+        &self,
+        parameter: &'static str,
+        value: f64,
+        range: (f64, f64),
+    ) -> Result<()> {
         if value >= range.0 && value <= range.1 {
             Ok(())
         } else {
-            Err(self.invalid(parameter, value.to_string(), format!("{} to {}", range.0, range.1)))
+            Err(self.invalid(
+                parameter,
+                value.to_string(),
+                format!("{} to {}", range.0, range.1),
+            ))
         }
     }
 
@@ -176,7 +198,11 @@ impl ModelLimits {
         if self.output_termination {
             Ok(())
         } else {
-            Err(self.invalid(parameter, "any".into(), "none: the outputs have no selectable termination".into()))
+            Err(self.invalid(
+                parameter,
+                "any".into(),
+                "none: the outputs have no selectable termination".into(),
+            ))
         }
     }
 }
@@ -190,9 +216,17 @@ mod tests {
         let l = ModelLimits::for_model(&Model::Go).unwrap();
         assert!(l.check_channel(2).is_ok());
         let e = l.check_channel(3).unwrap_err();
-        assert_eq!(e.to_string(), "invalid channel 3 for Moku:Go: allowed 1 to 2");
-        let e = l.check_member("impedance", &Impedance::FiftyOhm, l.impedances).unwrap_err();
-        assert_eq!(e.to_string(), "invalid impedance 50Ohm for Moku:Go: allowed 1MOhm");
+        assert_eq!(
+            e.to_string(),
+            "invalid channel 3 for Moku:Go: allowed 1 to 2"
+        );
+        let e = l
+            .check_member("impedance", &Impedance::FiftyOhm, l.impedances)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "invalid impedance 50Ohm for Moku:Go: allowed 1MOhm"
+        );
         assert!(l.check_range("sample_rate", 2e6, l.samplerate).is_err());
         assert!(l.check_termination_available("termination").is_err());
         assert!(ModelLimits::for_model(&Model::Other("Moku:Future".into())).is_none());

@@ -35,12 +35,17 @@ impl StreamFrame {
     pub fn parse(line: &str) -> Result<Self> {
         let bad = |m: String| Error::Stream(format!("bad mokucli line: {m}"));
         let v = crate::envelope::parse_json(line.as_bytes()).map_err(bad)?;
-        let Value::Object(obj) = v else { return Err(bad("not a JSON object".into())) };
+        let Value::Object(obj) = v else {
+            return Err(bad("not a JSON object".into()));
+        };
         let floats = |v: &Value| -> Result<Vec<f64>> {
             match v {
                 Value::Array(items) => items
                     .iter()
-                    .map(|x| crate::envelope::value_as_f64(x).ok_or_else(|| bad(format!("not a number: {x}"))))
+                    .map(|x| {
+                        crate::envelope::value_as_f64(x)
+                            .ok_or_else(|| bad(format!("not a number: {x}")))
+                    })
                     .collect(),
                 other => Err(bad(format!("not a list: {other}"))),
             }
@@ -71,7 +76,11 @@ pub struct MokucliStream {
 pub fn find_mokucli(explicit: Option<&Path>) -> PathBuf {
     explicit
         .map(Path::to_path_buf)
-        .or_else(|| std::env::var_os("MOKU_CLI_PATH").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .or_else(|| {
+            std::env::var_os("MOKU_CLI_PATH")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
         .unwrap_or_else(|| PathBuf::from("mokucli"))
 }
 
@@ -103,7 +112,9 @@ impl MokucliStream {
                     if n == 0 {
                         break;
                     }
-                    let mut s = sink.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let mut s = sink
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
                     if s.len() < 64 * 1024 {
                         s.push_str(&String::from_utf8_lossy(&buf[..n]));
                     }
@@ -117,7 +128,12 @@ impl MokucliStream {
             }
             match TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
                 Ok(s) => {
-                    return Ok(Self { child, reader: BufReader::new(s), stderr, ended: false });
+                    return Ok(Self {
+                        child,
+                        reader: BufReader::new(s),
+                        stderr,
+                        ended: false,
+                    });
                 }
                 Err(e) => last = Some(e),
             }
@@ -132,17 +148,25 @@ impl MokucliStream {
 
     /// Starts the bridge for a Datalogger's current stream (after `start_streaming`).
     pub fn for_datalogger(dl: &crate::Datalogger, mokucli: Option<&Path>) -> Result<Self> {
-        let id = dl.stream_id().ok_or_else(|| Error::Stream("no stream started".into()))?;
+        let id = dl
+            .stream_id()
+            .ok_or_else(|| Error::Stream("no stream started".into()))?;
         Self::start(mokucli, &dl.session().host().for_mokucli(), &id)
     }
 
     fn failure(&mut self) -> Option<Error> {
-        let err = self.stderr.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let err = self
+            .stderr
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         if !err.trim().is_empty() {
             return Some(Error::Stream(err.trim().to_owned()));
         }
         match self.child.try_wait() {
-            Ok(Some(status)) if !status.success() => Some(Error::Stream(format!("mokucli exited with {status}"))),
+            Ok(Some(status)) if !status.success() => {
+                Some(Error::Stream(format!("mokucli exited with {status}")))
+            }
             _ => None,
         }
     }
@@ -164,7 +188,9 @@ impl MokucliStream {
             .map_err(|e| Error::Stream(format!("reading from mokucli: {e}")))?;
         if n == 0 {
             let _ = self.child.wait();
-            return Err(self.failure().unwrap_or_else(|| Error::Stream("mokucli closed the stream without EOS".into())));
+            return Err(self
+                .failure()
+                .unwrap_or_else(|| Error::Stream("mokucli closed the stream without EOS".into())));
         }
         let text = line.trim();
         if text == "EOS" {
@@ -188,7 +214,8 @@ mod tests {
 
     #[test]
     fn parses_frames() {
-        let f = StreamFrame::parse(r#"{"time": [0.0, 0.001], "ch2": [1, -2.5], "ch1": [NaN, 3]}"#).unwrap();
+        let f = StreamFrame::parse(r#"{"time": [0.0, 0.001], "ch2": [1, -2.5], "ch1": [NaN, 3]}"#)
+            .unwrap();
         assert_eq!(f.time, vec![0.0, 0.001]);
         assert_eq!(f.channels[0].0, 1);
         assert!(f.channels[0].1[0].is_nan());

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 use crate::envelope::value_as_f64;
 use crate::error::{Error, Result};
 use crate::values::{
-    AcquisitionMode, Bandwidth, Coupling, Impedance, Range, StreamState, TriggerSource, WaveformType,
+    AcquisitionMode, Bandwidth, Coupling, Impedance, Range, StreamState, TriggerSource,
+    WaveformType,
 };
 
 pub(crate) fn str_field(m: &Map<String, Value>, key: &str) -> Option<String> {
@@ -102,7 +103,8 @@ impl LoggingStarted {
             start: str_field(&raw, "Start"),
             sample_rate: f64_field(&raw, "sample_rate"),
             duration: f64_field(&raw, "duration"),
-            acquisition_mode: str_field(&raw, "acquisition_mode").map(|s| AcquisitionMode::from_raw(&s)),
+            acquisition_mode: str_field(&raw, "acquisition_mode")
+                .map(|s| AcquisitionMode::from_raw(&s)),
             raw,
         }
     }
@@ -331,7 +333,11 @@ impl Waveform {
 
     /// A sine wave.
     pub fn sine(amplitude: impl Into<crate::Num>, frequency: impl Into<crate::Num>) -> Self {
-        Self { amplitude: amplitude.into(), frequency: frequency.into(), ..Self::new(WaveformType::Sine) }
+        Self {
+            amplitude: amplitude.into(),
+            frequency: frequency.into(),
+            ..Self::new(WaveformType::Sine)
+        }
     }
 
     /// A square wave with a duty cycle in %.
@@ -380,12 +386,18 @@ impl Waveform {
 
     /// Noise of the given amplitude.
     pub fn noise(amplitude: impl Into<crate::Num>) -> Self {
-        Self { amplitude: amplitude.into(), ..Self::new(WaveformType::Noise) }
+        Self {
+            amplitude: amplitude.into(),
+            ..Self::new(WaveformType::Noise)
+        }
     }
 
     /// A DC level in V.
     pub fn dc(level: impl Into<crate::Num>) -> Self {
-        Self { dc_level: Some(level.into()), ..Self::new(WaveformType::Dc) }
+        Self {
+            dc_level: Some(level.into()),
+            ..Self::new(WaveformType::Dc)
+        }
     }
 
     /// Sets the offset in V.

@@ -11,7 +11,9 @@ use crate::envelope::{self, Envelope, expect};
 use crate::error::{Error, Result, TransportError, TransportErrorKind};
 use crate::host::Host;
 use crate::json::Object;
-use crate::transport::{Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport, find_header};
+use crate::transport::{
+    Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport, find_header,
+};
 use crate::values::{FileTarget, Model};
 
 /// The proxy version this client speaks (`SUPPORTED_PROXY_VERSION` of the official client).
@@ -135,7 +137,10 @@ impl Description {
     /// Parses the `describe` data object.
     pub fn from_data(operation: &str, data: Value) -> Result<Self> {
         let raw = expect::object(operation, data)?;
-        let bad = |reason: &str| Error::MalformedReply { operation: operation.to_owned(), reason: reason.into() };
+        let bad = |reason: &str| Error::MalformedReply {
+            operation: operation.to_owned(),
+            reason: reason.into(),
+        };
         let model = match raw.get("hardware") {
             Some(Value::String(s)) => Model::from_raw(s),
             _ => return Err(bad("describe has no string `hardware`")),
@@ -146,10 +151,15 @@ impl Description {
         };
         let proxy_version = match raw.get("proxy_version") {
             None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(n.as_i64().ok_or_else(|| bad("`proxy_version` is not an integer"))?),
-            Some(Value::String(s)) => {
-                Some(s.trim().parse::<i64>().map_err(|_| bad("`proxy_version` is not an integer"))?)
-            }
+            Some(Value::Number(n)) => Some(
+                n.as_i64()
+                    .ok_or_else(|| bad("`proxy_version` is not an integer"))?,
+            ),
+            Some(Value::String(s)) => Some(
+                s.trim()
+                    .parse::<i64>()
+                    .map_err(|_| bad("`proxy_version` is not an integer"))?,
+            ),
             Some(_) => return Err(bad("`proxy_version` is not an integer")),
         };
         let instruments_build = raw.get("instruments_build").and_then(|v| match v {
@@ -157,7 +167,13 @@ impl Description {
             Value::String(s) => s.parse().ok(),
             _ => None,
         });
-        Ok(Self { model, mokuos, proxy_version, instruments_build, raw })
+        Ok(Self {
+            model,
+            mokuos,
+            proxy_version,
+            instruments_build,
+            raw,
+        })
     }
 
     /// The version check of spec §3.5.
@@ -224,7 +240,9 @@ fn percent_encode_segment(name: &str) -> String {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn send_raw(
@@ -251,36 +269,48 @@ impl Shared {
             }
             Body::Raw(b) => Some(b),
         };
-        let req = Request { method, path, headers, body: bytes, stack, timeouts };
+        let req = Request {
+            method,
+            path,
+            headers,
+            body: bytes,
+            stack,
+            timeouts,
+        };
         let mut result = st.transport.exchange(&req);
         // Spec §1.2: the fast path re-sends the same request once after a socket error or timeout.
-        if stack == Stack::Fast {
-            if let Err(e) = &result {
-                if matches!(
-                    e.kind,
-                    TransportErrorKind::Io | TransportErrorKind::Timeout | TransportErrorKind::Connect
-                ) {
-                    result = st.transport.exchange(&req);
-                }
-            }
+        if stack == Stack::Fast
+            && let Err(e) = &result
+            && matches!(
+                e.kind,
+                TransportErrorKind::Io | TransportErrorKind::Timeout | TransportErrorKind::Connect
+            )
+        {
+            result = st.transport.exchange(&req);
         }
-        if let Ok(r) = &result {
-            if let Some(k) = r.header("Moku-Client-Key") {
-                st.key = Some(k.to_owned());
-            }
+        if let Ok(r) = &result
+            && let Some(k) = r.header("Moku-Client-Key")
+        {
+            st.key = Some(k.to_owned());
         }
         result
     }
 
     fn transport_error(operation: &str, source: TransportError) -> Error {
-        Error::Transport { operation: operation.to_owned(), source }
+        Error::Transport {
+            operation: operation.to_owned(),
+            source,
+        }
     }
 
     fn record_warnings(&self, operation: &str, messages: &[String]) {
         let mut st = self.lock();
         st.last_warnings = messages.to_vec();
         for m in messages {
-            let w = Warning { operation: operation.to_owned(), message: m.clone() };
+            let w = Warning {
+                operation: operation.to_owned(),
+                message: m.clone(),
+            };
             if let Some(h) = &self.options.warning_handler {
                 h(&w);
             }
@@ -296,9 +326,18 @@ impl Shared {
     }
 
     /// One enveloped call. `op` is the path after `/api/`.
-    pub(crate) fn call(&self, method: Method, op: &str, body: Body<'_>, stack: Stack, timeouts: bool) -> Result<Envelope> {
+    pub(crate) fn call(
+        &self,
+        method: Method,
+        op: &str,
+        body: Body<'_>,
+        stack: Stack,
+        timeouts: bool,
+    ) -> Result<Envelope> {
         let path = format!("/api/{op}");
-        let r = self.send_raw(method, &path, body, stack, timeouts).map_err(|e| Self::transport_error(op, e))?;
+        let r = self
+            .send_raw(method, &path, body, stack, timeouts)
+            .map_err(|e| Self::transport_error(op, e))?;
         let env = envelope::interpret(op, r.status, &r.body)?;
         self.record_warnings(op, &env.messages);
         Ok(env)
@@ -306,13 +345,17 @@ impl Shared {
 
     /// A fast-path GET.
     pub(crate) fn get(&self, op: &str) -> Result<Value> {
-        Ok(self.call(Method::Get, op, Body::None, Stack::Fast, true)?.data)
+        Ok(self
+            .call(Method::Get, op, Body::None, Stack::Fast, true)?
+            .data)
     }
 
     /// A fast-path POST with a JSON body (`None` sends an empty body).
     pub(crate) fn post(&self, op: &str, body: Option<&Object>) -> Result<Value> {
         let text = body.map(Object::to_json).unwrap_or_default();
-        Ok(self.call(Method::Post, op, Body::Json(&text), Stack::Fast, true)?.data)
+        Ok(self
+            .call(Method::Post, op, Body::Json(&text), Stack::Fast, true)?
+            .data)
     }
 
     /// A bulk-path request whose answer is raw bytes; non-200 is returned as `Err(status, body)`.
@@ -324,7 +367,8 @@ impl Shared {
         timeouts: bool,
     ) -> Result<Response> {
         let path = format!("/api/{op}");
-        self.send_raw(method, &path, body, Stack::Bulk, timeouts).map_err(|e| Self::transport_error(op, e))
+        self.send_raw(method, &path, body, Stack::Bulk, timeouts)
+            .map_err(|e| Self::transport_error(op, e))
     }
 
     /// A bulk-path streaming GET.
@@ -335,8 +379,18 @@ impl Shared {
         if let Some(k) = &st.key {
             headers.push(("Moku-Client-Key", k.clone()));
         }
-        let req = Request { method: Method::Get, path: &path, headers, body: None, stack: Stack::Bulk, timeouts: false };
-        let r = st.transport.exchange_streaming(&req).map_err(|e| Self::transport_error(op, e))?;
+        let req = Request {
+            method: Method::Get,
+            path: &path,
+            headers,
+            body: None,
+            stack: Stack::Bulk,
+            timeouts: false,
+        };
+        let r = st
+            .transport
+            .exchange_streaming(&req)
+            .map_err(|e| Self::transport_error(op, e))?;
         if let Some(k) = find_header(&r.headers, "Moku-Client-Key") {
             st.key = Some(k.to_owned());
         }
@@ -362,7 +416,9 @@ impl Shared {
             body = body.with("client_name", name);
         }
         let data = match self.post(op, Some(&body)) {
-            Err(Error::OperationNotFound { operation }) => return Err(Error::MissingApiServer { operation }),
+            Err(Error::OperationNotFound { operation }) => {
+                return Err(Error::MissingApiServer { operation });
+            }
             other => other?,
         };
         self.lock().owner = true;
@@ -384,7 +440,10 @@ impl Shared {
                 body: String::from_utf8_lossy(&r.body).into_owned(),
             });
         }
-        let bad = |reason: String| Error::MalformedReply { operation: op.into(), reason };
+        let bad = |reason: String| Error::MalformedReply {
+            operation: op.into(),
+            reason,
+        };
         match envelope::parse_json(&r.body).map_err(bad)? {
             Value::Array(items) => items
                 .into_iter()
@@ -422,7 +481,10 @@ impl Shared {
     }
 
     fn description(&self) -> Option<Description> {
-        self.description.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.description
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn validate(&self) -> bool {
@@ -463,7 +525,9 @@ pub struct Session {
 
 impl core::fmt::Debug for Session {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Session").field("host", &self.shared.host).finish_non_exhaustive()
+        f.debug_struct("Session")
+            .field("host", &self.shared.host)
+            .finish_non_exhaustive()
     }
 }
 
@@ -478,10 +542,20 @@ impl Session {
     }
 
     /// Like [`Session::connect`] over any [`Transport`].
-    pub fn connect_with(host: Host, transport: Box<dyn Transport>, options: ConnectOptions) -> Result<Self> {
+    pub fn connect_with(
+        host: Host,
+        transport: Box<dyn Transport>,
+        options: ConnectOptions,
+    ) -> Result<Self> {
         let shared = Arc::new(Shared {
             host,
-            state: Mutex::new(State { transport, key: None, owner: false, warnings: Vec::new(), last_warnings: Vec::new() }),
+            state: Mutex::new(State {
+                transport,
+                key: None,
+                owner: false,
+                warnings: Vec::new(),
+                last_warnings: Vec::new(),
+            }),
             options,
             description: Mutex::new(None),
         });
@@ -495,7 +569,10 @@ impl Session {
             if shared.options.check_version {
                 d.check_version()?;
             }
-            *shared.description.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
+            *shared
+                .description
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
             Ok(())
         })?;
         Ok(Self { shared })
@@ -560,12 +637,18 @@ impl Session {
 
     /// `GET /api/moku/mokuos_version`.
     pub fn mokuos_version(&self) -> Result<String> {
-        expect::string("moku/mokuos_version", self.shared.get("moku/mokuos_version")?)
+        expect::string(
+            "moku/mokuos_version",
+            self.shared.get("moku/mokuos_version")?,
+        )
     }
 
     /// `GET /api/moku/calibration_date`: the data object (e.g. `{"calibration_date": "…"}`).
     pub fn calibration_date(&self) -> Result<Map<String, Value>> {
-        expect::object("moku/calibration_date", self.shared.get("moku/calibration_date")?)
+        expect::object(
+            "moku/calibration_date",
+            self.shared.get("moku/calibration_date")?,
+        )
     }
 
     /// `GET /api/moku/summary`.
@@ -605,7 +688,11 @@ impl Session {
         writer: &mut dyn Write,
         progress: &mut dyn FnMut(u64, Option<u64>),
     ) -> Result<u64> {
-        let op = format!("{}/download/{}", target.as_str(), percent_encode_segment(name));
+        let op = format!(
+            "{}/download/{}",
+            target.as_str(),
+            percent_encode_segment(name)
+        );
         let mut r = self.shared.stream(&op)?;
         if r.status != 200 {
             let mut body = Vec::new();
@@ -637,15 +724,27 @@ impl Session {
 
     /// `POST /api/<target>/upload/<name>` with raw bytes (no Content-Type); data must be null.
     pub fn upload(&self, target: &FileTarget, name: &str, data: &[u8]) -> Result<()> {
-        let op = format!("{}/upload/{}", target.as_str(), percent_encode_segment(name));
-        let env = self.shared.call(Method::Post, &op, Body::Raw(data), Stack::Bulk, true)?;
+        let op = format!(
+            "{}/upload/{}",
+            target.as_str(),
+            percent_encode_segment(name)
+        );
+        let env = self
+            .shared
+            .call(Method::Post, &op, Body::Raw(data), Stack::Bulk, true)?;
         expect::null(&op, &env.data)
     }
 
     /// `DELETE /api/<target>/delete/<name>`; returns the device's confirmation string.
     pub fn delete(&self, target: &FileTarget, name: &str) -> Result<String> {
-        let op = format!("{}/delete/{}", target.as_str(), percent_encode_segment(name));
-        let env = self.shared.call(Method::Delete, &op, Body::Raw(&[]), Stack::Bulk, true)?;
+        let op = format!(
+            "{}/delete/{}",
+            target.as_str(),
+            percent_encode_segment(name)
+        );
+        let env = self
+            .shared
+            .call(Method::Delete, &op, Body::Raw(&[]), Stack::Bulk, true)?;
         expect::string(&op, env.data)
     }
 }
@@ -712,7 +811,10 @@ impl MultiInstrument {
         let sh = &session.shared;
         sh.guarded(|| {
             let body = Object::new().with("num_slots", num_slots);
-            expect::null("moku/platform_supported", &sh.post("moku/platform_supported", Some(&body))?)
+            expect::null(
+                "moku/platform_supported",
+                &sh.post("moku/platform_supported", Some(&body))?,
+            )
         })?;
         sh.check_bitstream(&format!("{num_slots:02}-000"))?;
         for i in 0..num_slots {
@@ -737,7 +839,10 @@ impl MultiInstrument {
 
     /// `GET /api/mim/get_instruments`: one string per slot, `""` for an empty slot.
     pub fn get_instruments(&self) -> Result<Vec<String>> {
-        expect::strings("mim/get_instruments", self.session.shared.get("mim/get_instruments")?)
+        expect::strings(
+            "mim/get_instruments",
+            self.session.shared.get("mim/get_instruments")?,
+        )
     }
 
     /// Deploys a Datalogger into `slot` (1-based) as `set_instrument(slot, Datalogger)` does.
@@ -766,13 +871,23 @@ mod tests {
         assert_eq!(ok.model, Model::Go);
         assert_eq!(ok.instruments_build, Some(4400));
         ok.check_version().unwrap();
-        let old = describe(r#"{"hardware": "Moku:Lab", "mokuOS": "3.0", "proxy_version": 2}"#).unwrap();
-        assert!(matches!(old.check_version(), Err(Error::IncompatibleMoku(m)) if m.contains("old version")));
-        let new = describe(r#"{"hardware": "Moku:Pro", "mokuOS": "9", "proxy_version": 4}"#).unwrap();
-        assert!(matches!(new.check_version(), Err(Error::IncompatiblePackage(4))));
+        let old =
+            describe(r#"{"hardware": "Moku:Lab", "mokuOS": "3.0", "proxy_version": 2}"#).unwrap();
+        assert!(
+            matches!(old.check_version(), Err(Error::IncompatibleMoku(m)) if m.contains("old version"))
+        );
+        let new =
+            describe(r#"{"hardware": "Moku:Pro", "mokuOS": "9", "proxy_version": 4}"#).unwrap();
+        assert!(matches!(
+            new.check_version(),
+            Err(Error::IncompatiblePackage(4))
+        ));
         let none = describe(r#"{"hardware": "Moku:Pro", "mokuOS": "4.0"}"#).unwrap();
-        assert!(matches!(none.check_version(), Err(Error::IncompatibleMoku(m)) if m.contains(">=4.4")));
-        let future = describe(r#"{"hardware": "Moku:Quantum", "mokuOS": "5", "proxy_version": 3}"#).unwrap();
+        assert!(
+            matches!(none.check_version(), Err(Error::IncompatibleMoku(m)) if m.contains(">=4.4"))
+        );
+        let future =
+            describe(r#"{"hardware": "Moku:Quantum", "mokuOS": "5", "proxy_version": 3}"#).unwrap();
         assert_eq!(future.model, Model::Other("Moku:Quantum".into()));
         for bad in [
             r#"{"mokuOS": "4.4"}"#,
@@ -780,13 +895,19 @@ mod tests {
             r#"{"hardware": "Moku:Go", "mokuOS": "4.4", "proxy_version": "three"}"#,
             r#""Moku:Go""#,
         ] {
-            assert!(matches!(describe(bad), Err(Error::MalformedReply { .. })), "{bad}");
+            assert!(
+                matches!(describe(bad), Err(Error::MalformedReply { .. })),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn path_segments_are_percent_encoded() {
         assert_eq!(percent_encode_segment("a b#?ü.li"), "a%20b%23%3F%C3%BC.li");
-        assert_eq!(percent_encode_segment("Moku_2026-01-01.li"), "Moku_2026-01-01.li");
+        assert_eq!(
+            percent_encode_segment("Moku_2026-01-01.li"),
+            "Moku_2026-01-01.li"
+        );
     }
 }

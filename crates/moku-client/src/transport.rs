@@ -98,7 +98,10 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Self { connect: Duration::from_secs(15), read: Duration::from_secs(30) }
+        Self {
+            connect: Duration::from_secs(15),
+            read: Duration::from_secs(30),
+        }
     }
 }
 
@@ -109,7 +112,10 @@ pub trait Transport: Send {
 
     /// Sends `request` and returns the body as a reader (downloads). The default reads the
     /// whole body through [`Transport::exchange`].
-    fn exchange_streaming(&mut self, request: &Request<'_>) -> Result<StreamingResponse, TransportError> {
+    fn exchange_streaming(
+        &mut self,
+        request: &Request<'_>,
+    ) -> Result<StreamingResponse, TransportError> {
         let r = self.exchange(request)?;
         Ok(StreamingResponse {
             status: r.status,
@@ -128,5 +134,8 @@ impl Response {
 
 /// The first header of this name (case-insensitive).
 pub(crate) fn find_header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
-    headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }

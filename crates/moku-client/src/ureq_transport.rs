@@ -32,7 +32,12 @@ impl UreqTransport {
                 .build()
                 .new_agent()
         };
-        Self { base: format!("http://{}", host.url_authority()), fast: agent(), bulk: agent(), timeouts }
+        Self {
+            base: format!("http://{}", host.url_authority()),
+            fast: agent(),
+            bulk: agent(),
+            timeouts,
+        }
     }
 
     /// The configured timeouts.
@@ -40,7 +45,10 @@ impl UreqTransport {
         self.timeouts
     }
 
-    fn send(&self, request: &Request<'_>) -> Result<ureq::http::Response<ureq::Body>, TransportError> {
+    fn send(
+        &self,
+        request: &Request<'_>,
+    ) -> Result<ureq::http::Response<ureq::Body>, TransportError> {
         let agent = match request.stack {
             Stack::Fast => &self.fast,
             Stack::Bulk => &self.bulk,
@@ -86,7 +94,12 @@ impl UreqTransport {
 fn headers_of(r: &ureq::http::Response<ureq::Body>) -> Vec<(String, String)> {
     r.headers()
         .iter()
-        .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -96,9 +109,10 @@ fn map_error(e: ureq::Error) -> TransportError {
         ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
         ureq::Error::Io(io) => match io.kind() {
             K::TimedOut | K::WouldBlock => TransportErrorKind::Timeout,
-            K::ConnectionRefused | K::AddrNotAvailable | K::HostUnreachable | K::NetworkUnreachable => {
-                TransportErrorKind::Connect
-            }
+            K::ConnectionRefused
+            | K::AddrNotAvailable
+            | K::HostUnreachable
+            | K::NetworkUnreachable => TransportErrorKind::Connect,
             _ => TransportErrorKind::Io,
         },
         ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => TransportErrorKind::Connect,
@@ -114,15 +128,31 @@ impl Transport for UreqTransport {
         let r = self.send(request)?;
         let status = r.status().as_u16();
         let headers = headers_of(&r);
-        let body = r.into_body().with_config().limit(MAX_BODY).read_to_vec().map_err(map_error)?;
-        Ok(Response { status, headers, body })
+        let body = r
+            .into_body()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(map_error)?;
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 
-    fn exchange_streaming(&mut self, request: &Request<'_>) -> Result<StreamingResponse, TransportError> {
+    fn exchange_streaming(
+        &mut self,
+        request: &Request<'_>,
+    ) -> Result<StreamingResponse, TransportError> {
         let r = self.send(request)?;
         let status = r.status().as_u16();
         let headers = headers_of(&r);
         let body: Box<dyn Read + Send> = Box::new(r.into_body().into_reader());
-        Ok(StreamingResponse { status, headers, body })
+        Ok(StreamingResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }

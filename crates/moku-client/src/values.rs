@@ -289,6 +289,9 @@ mod tests {
         assert_eq!(Model::from_raw("Moku:Pro").platform_name(), "mokupro");
         assert_eq!(WaveformType::Dc.as_str(), "DC");
         assert_eq!(TriggerSource::input(3), TriggerSource::Input3);
-        assert_eq!("External".parse::<TriggerSource>().unwrap(), TriggerSource::External);
+        assert_eq!(
+            "External".parse::<TriggerSource>().unwrap(),
+            TriggerSource::External
+        );
     }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use moku_client::li;
 use moku_client::{
-    AcquisitionMode, Coupling, Impedance, Load, LogEvent, LoggingOptions, Model, Num, Range, StreamState,
-    StreamingOptions, Termination, TriggerSource, Waveform, WaveformType,
+    AcquisitionMode, Coupling, Impedance, Load, LogEvent, LoggingOptions, Model, Num, Range,
+    StreamState, StreamingOptions, Termination, TriggerSource, Waveform, WaveformType,
 };
 use moku_emulator::{Model as EmuModel, Signal};
 
@@ -18,7 +18,13 @@ fn frontend_inputs_and_acquisition() {
     let dl = common::connect(&emu);
     assert_eq!(dl.session().model(), Model::Pro);
     let fe = dl
-        .set_frontend(2, Impedance::FiftyOhm, Coupling::Ac, Range::R4Vpp, Some(moku_client::Bandwidth::B300MHz))
+        .set_frontend(
+            2,
+            Impedance::FiftyOhm,
+            Coupling::Ac,
+            Range::R4Vpp,
+            Some(moku_client::Bandwidth::B300MHz),
+        )
         .unwrap();
     assert_eq!(fe.impedance, Some(Impedance::FiftyOhm));
     assert_eq!(fe.coupling, Some(Coupling::Ac));
@@ -29,8 +35,15 @@ fn frontend_inputs_and_acquisition() {
     dl.enable_input(2, false).unwrap();
     dl.enable_input(2, true).unwrap();
     dl.disable_channel(2, false).unwrap();
-    assert_eq!(dl.set_acquisition_mode(AcquisitionMode::PeakDetect).unwrap(), AcquisitionMode::PeakDetect);
-    assert_eq!(dl.get_acquisition_mode().unwrap(), AcquisitionMode::PeakDetect);
+    assert_eq!(
+        dl.set_acquisition_mode(AcquisitionMode::PeakDetect)
+            .unwrap(),
+        AcquisitionMode::PeakDetect
+    );
+    assert_eq!(
+        dl.get_acquisition_mode().unwrap(),
+        AcquisitionMode::PeakDetect
+    );
     assert_eq!(dl.set_samplerate(1e3).unwrap(), 1000.0);
     assert_eq!(dl.set_samplerate(2000).unwrap(), 2000.0);
     assert_eq!(dl.get_samplerate().unwrap(), 2000.0);
@@ -59,15 +72,23 @@ fn waveforms_of_every_type() {
     let sine = dl.generate_waveform(2, &Waveform::sine(0.75, 50)).unwrap();
     assert_eq!(sine.amplitude, Some(0.75));
     assert_eq!(sine.frequency, Some(50.0));
-    let sq = dl.generate_waveform(2, &Waveform::square(1, 10, 30)).unwrap();
+    let sq = dl
+        .generate_waveform(2, &Waveform::square(1, 10, 30))
+        .unwrap();
     assert_eq!(sq.duty, Some(30.0));
     let dc = dl.generate_waveform(2, &Waveform::dc(-0.25)).unwrap();
     assert_eq!(dc.kind, Some(WaveformType::Dc));
     assert_eq!(dc.dc_level, Some(-0.25));
     dl.sync_output_phase().unwrap();
-    assert_eq!(dl.set_output_termination(1, Termination::FiftyOhm).unwrap(), Termination::FiftyOhm);
+    assert_eq!(
+        dl.set_output_termination(1, Termination::FiftyOhm).unwrap(),
+        Termination::FiftyOhm
+    );
     assert_eq!(dl.get_output_termination(1).unwrap(), Termination::FiftyOhm);
-    assert_eq!(dl.set_output_load(2, Load::OneMegaOhm).unwrap(), Termination::HiZ);
+    assert_eq!(
+        dl.set_output_load(2, Load::OneMegaOhm).unwrap(),
+        Termination::HiZ
+    );
     assert_eq!(dl.get_output_load(2).unwrap(), Termination::HiZ);
 }
 
@@ -86,11 +107,21 @@ fn logging_session_downloads_a_decodable_file() {
     let mut events = Vec::new();
     let mut bytes = Vec::new();
     let logged = dl
-        .log_to_writer(&opts, Duration::from_millis(50), &mut bytes, &mut |e| events.push(e.clone()))
+        .log_to_writer(&opts, Duration::from_millis(50), &mut bytes, &mut |e| {
+            events.push(e.clone())
+        })
         .unwrap();
     assert!(matches!(events.first(), Some(LogEvent::Started(_))));
-    assert!(events.iter().any(|e| matches!(e, LogEvent::Progress(p) if p.complete)));
-    assert!(events.iter().any(|e| matches!(e, LogEvent::Downloading { .. })));
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, LogEvent::Progress(p) if p.complete))
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e, LogEvent::Downloading { .. }))
+    );
     assert!(logged.file_name.starts_with("test"), "{}", logged.file_name);
     assert_eq!(logged.location.as_str(), "persist");
     assert_eq!(logged.bytes, bytes.len() as u64);
@@ -103,16 +134,29 @@ fn logging_session_downloads_a_decodable_file() {
     // The file is listed, downloadable again, deletable.
     let files = dl.session().list(&logged.location).unwrap();
     assert!(files.contains(&logged.file_name));
-    let again = dl.session().download_bytes(&logged.location, &logged.file_name).unwrap();
+    let again = dl
+        .session()
+        .download_bytes(&logged.location, &logged.file_name)
+        .unwrap();
     assert_eq!(again, bytes);
     let dir = std::env::temp_dir().join(format!("moku-client-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("dl.li");
-    let n = dl.session().download(&logged.location, &logged.file_name, &path).unwrap();
+    let n = dl
+        .session()
+        .download(&logged.location, &logged.file_name, &path)
+        .unwrap();
     assert_eq!(std::fs::read(&path).unwrap().len() as u64, n);
     std::fs::remove_dir_all(&dir).unwrap();
-    dl.session().delete(&logged.location, &logged.file_name).unwrap();
-    assert!(!dl.session().list(&logged.location).unwrap().contains(&logged.file_name));
+    dl.session()
+        .delete(&logged.location, &logged.file_name)
+        .unwrap();
+    assert!(
+        !dl.session()
+            .list(&logged.location)
+            .unwrap()
+            .contains(&logged.file_name)
+    );
 }
 
 #[test]
@@ -134,11 +178,18 @@ fn start_stop_logging_and_progress() {
     dl.stop_logging().unwrap();
     let p = dl.logging_progress().unwrap();
     assert!(!p.running);
-    let files = dl.session().list(&moku_client::FileTarget::Persist).unwrap();
+    let files = dl
+        .session()
+        .list(&moku_client::FileTarget::Persist)
+        .unwrap();
     assert!(files.contains(&name), "{files:?}");
     // A second stop is refused by the device.
     let e = dl.stop_logging().unwrap_err();
-    assert_eq!(e.api_code(), Some(&moku_client::ApiCode::InvalidRequest), "{e}");
+    assert_eq!(
+        e.api_code(),
+        Some(&moku_client::ApiCode::InvalidRequest),
+        "{e}"
+    );
 }
 
 #[test]
@@ -165,7 +216,11 @@ fn streaming_chunks_decode() {
             Ok(bytes) => {
                 for ch in seq.push(&bytes).unwrap() {
                     if ch.channel == 0 {
-                        assert!(ch.samples().all(|v| (v - 0.5).abs() < 1e-4), "{:?}", &ch.values[..2]);
+                        assert!(
+                            ch.samples().all(|v| (v - 0.5).abs() < 1e-4),
+                            "{:?}",
+                            &ch.values[..2]
+                        );
                         samples += ch.len();
                     }
                 }
@@ -183,7 +238,13 @@ fn streaming_chunks_decode() {
     assert!(ended);
     assert!(samples > 0);
     let done = dl.get_stream_status().unwrap();
-    assert!(matches!(done.status, Some(StreamState::Completed | StreamState::Idle)), "{done:?}");
+    assert!(
+        matches!(
+            done.status,
+            Some(StreamState::Completed | StreamState::Idle)
+        ),
+        "{done:?}"
+    );
     dl.stop_streaming().unwrap();
 }
 
@@ -219,14 +280,31 @@ fn strict_false_coercion_reports_warnings() {
     let w = dl.last_warnings();
     assert!(!w.is_empty());
     let queued = dl.session().take_warnings();
-    assert!(queued.iter().any(|q| q.operation == "slot1/datalogger/set_samplerate"));
+    assert!(
+        queued
+            .iter()
+            .any(|q| q.operation == "slot1/datalogger/set_samplerate")
+    );
     assert!(dl.session().take_warnings().is_empty());
     dl.set_strict(true);
     // The same value with strict=true is refused before any request (per-model validation)...
     let e = dl.set_samplerate(5e6).unwrap_err();
-    assert!(matches!(e, moku_client::Error::InvalidArgument { parameter: "sample_rate", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            moku_client::Error::InvalidArgument {
+                parameter: "sample_rate",
+                ..
+            }
+        ),
+        "{e}"
+    );
     // ...and by the device when validation is off.
     dl.set_validation(false);
     let e = dl.set_samplerate(5e6).unwrap_err();
-    assert_eq!(e.api_code(), Some(&moku_client::ApiCode::InvalidParam), "{e}");
+    assert_eq!(
+        e.api_code(),
+        Some(&moku_client::ApiCode::InvalidParam),
+        "{e}"
+    );
 }

@@ -5,11 +5,16 @@ mod common;
 use std::time::Duration;
 
 use moku_client::li::LiError;
-use moku_client::{ApiCode, ConnectOptions, Error, FileTarget, Session, Timeouts, TransportErrorKind, Waveform};
+use moku_client::{
+    ApiCode, ConnectOptions, Error, FileTarget, Session, Timeouts, TransportErrorKind, Waveform,
+};
 use moku_emulator::{Fault, FaultRule, Model};
 
 fn status(code: u16, body: &str) -> Fault {
-    Fault::Status { code, body: body.into() }
+    Fault::Status {
+        code,
+        body: body.into(),
+    }
 }
 
 #[test]
@@ -18,7 +23,10 @@ fn http_statuses_on_enveloped_endpoints() {
     let dl = common::connect(&emu);
     let f = emu.faults();
     f.inject(FaultRule::once("get_samplerate", status(404, "")));
-    assert!(matches!(dl.get_samplerate(), Err(Error::OperationNotFound { .. })));
+    assert!(matches!(
+        dl.get_samplerate(),
+        Err(Error::OperationNotFound { .. })
+    ));
     f.inject(FaultRule::once("get_samplerate", status(500, "kaboom")));
     match dl.get_samplerate() {
         Err(Error::ServerError { body: Some(b), .. }) => assert_eq!(b, "kaboom"),
@@ -27,15 +35,33 @@ fn http_statuses_on_enveloped_endpoints() {
     f.inject(FaultRule::once("get_samplerate", status(500, "")));
     let e = dl.get_samplerate().unwrap_err();
     assert!(matches!(e, Error::ServerError { body: None, .. }));
-    assert!(e.to_string().ends_with("Unknown exception. Status code: 500"));
-    f.inject(FaultRule::once("get_samplerate", status(502, "bad gateway")));
-    assert!(matches!(dl.get_samplerate(), Err(Error::MissingApiServer { .. })));
+    assert!(
+        e.to_string()
+            .ends_with("Unknown exception. Status code: 500")
+    );
+    f.inject(FaultRule::once(
+        "get_samplerate",
+        status(502, "bad gateway"),
+    ));
+    assert!(matches!(
+        dl.get_samplerate(),
+        Err(Error::MissingApiServer { .. })
+    ));
     f.inject(FaultRule::once("get_samplerate", status(504, "")));
-    assert!(matches!(dl.get_samplerate(), Err(Error::GatewayTimeout { .. })));
+    assert!(matches!(
+        dl.get_samplerate(),
+        Err(Error::GatewayTimeout { .. })
+    ));
     f.inject(FaultRule::once("get_samplerate", status(418, "teapot")));
-    assert!(matches!(dl.get_samplerate(), Err(Error::UnexpectedStatus { status: 418, .. })));
+    assert!(matches!(
+        dl.get_samplerate(),
+        Err(Error::UnexpectedStatus { status: 418, .. })
+    ));
     f.inject(FaultRule::once("get_samplerate", Fault::NotJson));
-    assert!(matches!(dl.get_samplerate(), Err(Error::MalformedReply { .. })));
+    assert!(matches!(
+        dl.get_samplerate(),
+        Err(Error::MalformedReply { .. })
+    ));
     // The session still works afterwards.
     dl.get_samplerate().unwrap();
 }
@@ -58,13 +84,26 @@ fn envelope_codes() {
     for (code, want) in codes {
         emu.faults().inject(FaultRule::once(
             "set_frontend",
-            Fault::Envelope { code: code.into(), messages: vec!["first".into(), "second".into()] },
+            Fault::Envelope {
+                code: code.into(),
+                messages: vec!["first".into(), "second".into()],
+            },
         ));
         let e = dl
-            .set_frontend(1, moku_client::Impedance::OneMegaOhm, moku_client::Coupling::Dc, moku_client::Range::R10Vpp, None)
+            .set_frontend(
+                1,
+                moku_client::Impedance::OneMegaOhm,
+                moku_client::Coupling::Dc,
+                moku_client::Range::R10Vpp,
+                None,
+            )
             .unwrap_err();
         match e {
-            Error::Api { code, messages, operation } => {
+            Error::Api {
+                code,
+                messages,
+                operation,
+            } => {
                 assert_eq!(code, want);
                 assert_eq!(messages, ["first", "second"]);
                 assert_eq!(operation, "slot1/datalogger/set_frontend");
@@ -78,12 +117,19 @@ fn envelope_codes() {
 fn dropped_connection_is_retried_once() {
     let emu = common::emulator(Model::Go);
     let dl = common::connect(&emu);
-    emu.faults().inject(FaultRule::once("get_samplerate", Fault::DropConnection));
+    emu.faults()
+        .inject(FaultRule::once("get_samplerate", Fault::DropConnection));
     dl.get_samplerate().unwrap();
-    emu.faults().inject(FaultRule { path_contains: "get_samplerate".into(), times: 2, fault: Fault::DropConnection });
+    emu.faults().inject(FaultRule {
+        path_contains: "get_samplerate".into(),
+        times: 2,
+        fault: Fault::DropConnection,
+    });
     let e = dl.get_samplerate().unwrap_err();
     match &e {
-        Error::Transport { source, .. } => assert_ne!(source.kind, TransportErrorKind::Timeout, "{e}"),
+        Error::Transport { source, .. } => {
+            assert_ne!(source.kind, TransportErrorKind::Timeout, "{e}")
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(emu.faults().pending(), 0);
@@ -93,12 +139,27 @@ fn dropped_connection_is_retried_once() {
 #[test]
 fn read_timeout_is_retried_once_then_reported() {
     let emu = common::emulator(Model::Go);
-    let timeouts = Timeouts { connect: Duration::from_secs(5), read: Duration::from_millis(150) };
-    let dl = common::connect_with(&emu, ConnectOptions { timeouts, ..ConnectOptions::default() }).unwrap();
+    let timeouts = Timeouts {
+        connect: Duration::from_secs(5),
+        read: Duration::from_millis(150),
+    };
+    let dl = common::connect_with(
+        &emu,
+        ConnectOptions {
+            timeouts,
+            ..ConnectOptions::default()
+        },
+    )
+    .unwrap();
     let slow = Fault::Delay(Duration::from_millis(600));
-    emu.faults().inject(FaultRule::once("get_acquisition_mode", slow.clone()));
+    emu.faults()
+        .inject(FaultRule::once("get_acquisition_mode", slow.clone()));
     dl.get_acquisition_mode().unwrap();
-    emu.faults().inject(FaultRule { path_contains: "get_acquisition_mode".into(), times: 2, fault: slow });
+    emu.faults().inject(FaultRule {
+        path_contains: "get_acquisition_mode".into(),
+        times: 2,
+        fault: slow,
+    });
     let e = dl.get_acquisition_mode().unwrap_err();
     assert!(e.is_timeout(), "{e}");
 }
@@ -121,24 +182,43 @@ fn nothing_listening() {
 #[test]
 fn connect_time_failures() {
     let emu = common::emulator(Model::Go);
-    emu.faults().inject(FaultRule::once("claim_ownership", status(404, "")));
-    assert!(matches!(common::connect_with(&emu, ConnectOptions::default()), Err(Error::MissingApiServer { .. })));
-    emu.faults().inject(FaultRule::once("v2/bitstreams", status(503, "busy")));
+    emu.faults()
+        .inject(FaultRule::once("claim_ownership", status(404, "")));
+    assert!(matches!(
+        common::connect_with(&emu, ConnectOptions::default()),
+        Err(Error::MissingApiServer { .. })
+    ));
+    emu.faults()
+        .inject(FaultRule::once("v2/bitstreams", status(503, "busy")));
     match common::connect_with(&emu, ConnectOptions::default()) {
         Err(Error::BitstreamListFailed { status: 503, body }) => assert_eq!(body, "busy"),
         other => panic!("{other:?}"),
     }
     // That failure leaves the device owned, as with the official client.
-    common::connect_with(&emu, ConnectOptions { force_connect: true, ..ConnectOptions::default() }).unwrap();
+    common::connect_with(
+        &emu,
+        ConnectOptions {
+            force_connect: true,
+            ..ConnectOptions::default()
+        },
+    )
+    .unwrap();
     emu.faults().inject(FaultRule::once(
         "instrument_supported",
-        Fault::Envelope { code: "INSTRUMENT_NOT_SUPPORTED".into(), messages: vec!["no".into()] },
+        Fault::Envelope {
+            code: "INSTRUMENT_NOT_SUPPORTED".into(),
+            messages: vec!["no".into()],
+        },
     ));
     let e = common::connect_with(&emu, ConnectOptions::default()).unwrap_err();
     assert_eq!(e.api_code(), Some(&ApiCode::InstrumentNotSupported));
     // ...and relinquished after a failure once owned.
-    emu.faults().inject(FaultRule::once("describe", Fault::NotJson));
-    assert!(matches!(common::connect_with(&emu, ConnectOptions::default()), Err(Error::MalformedReply { .. })));
+    emu.faults()
+        .inject(FaultRule::once("describe", Fault::NotJson));
+    assert!(matches!(
+        common::connect_with(&emu, ConnectOptions::default()),
+        Err(Error::MalformedReply { .. })
+    ));
     common::connect(&emu);
 }
 
@@ -148,31 +228,50 @@ fn chunk_and_download_failures() {
     let dl = common::connect(&emu);
     dl.set_samplerate(1000).unwrap();
     dl.start_streaming(&Default::default()).unwrap();
-    emu.faults().inject(FaultRule::once("get_chunk", status(500, "x")));
+    emu.faults()
+        .inject(FaultRule::once("get_chunk", status(500, "x")));
     match dl.get_chunk() {
         Err(Error::Stream(m)) => assert_eq!(m, "Error fetching stream."),
         other => panic!("{other:?}"),
     }
     std::thread::sleep(Duration::from_millis(30));
-    emu.faults().inject(FaultRule::once("get_chunk", Fault::CorruptChunk));
+    emu.faults()
+        .inject(FaultRule::once("get_chunk", Fault::CorruptChunk));
     let bytes = dl.get_chunk().unwrap();
     assert!(moku_client::li::decode(&bytes).is_err());
     std::thread::sleep(Duration::from_millis(30));
-    emu.faults().inject(FaultRule::once("get_chunk", Fault::TruncateChunk(50)));
+    emu.faults()
+        .inject(FaultRule::once("get_chunk", Fault::TruncateChunk(50)));
     let bytes = dl.get_chunk().unwrap();
-    assert_eq!(moku_client::li::decode(&bytes), Err(LiError::Truncated("header")));
+    assert_eq!(
+        moku_client::li::decode(&bytes),
+        Err(LiError::Truncated("header"))
+    );
     dl.stop_streaming().unwrap();
-    emu.faults().inject(FaultRule::once("save_settings", status(500, "nope")));
-    assert!(matches!(dl.save_settings_bytes(), Err(Error::DownloadFailed { status: 500, .. })));
-    emu.faults().inject(FaultRule::once("download", status(500, "nope")));
+    emu.faults()
+        .inject(FaultRule::once("save_settings", status(500, "nope")));
+    assert!(matches!(
+        dl.save_settings_bytes(),
+        Err(Error::DownloadFailed { status: 500, .. })
+    ));
+    emu.faults()
+        .inject(FaultRule::once("download", status(500, "nope")));
     assert!(matches!(
         dl.session().download_bytes(&FileTarget::Persist, "x.li"),
         Err(Error::DownloadFailed { status: 500, .. })
     ));
-    emu.faults().inject(FaultRule::once("upload", status(502, "")));
-    assert!(matches!(dl.session().upload(&FileTarget::Tmp, "a", b"x"), Err(Error::MissingApiServer { .. })));
-    emu.faults().inject(FaultRule::once("delete", Fault::NotJson));
-    assert!(matches!(dl.session().delete(&FileTarget::Tmp, "a"), Err(Error::MalformedReply { .. })));
+    emu.faults()
+        .inject(FaultRule::once("upload", status(502, "")));
+    assert!(matches!(
+        dl.session().upload(&FileTarget::Tmp, "a", b"x"),
+        Err(Error::MissingApiServer { .. })
+    ));
+    emu.faults()
+        .inject(FaultRule::once("delete", Fault::NotJson));
+    assert!(matches!(
+        dl.session().delete(&FileTarget::Tmp, "a"),
+        Err(Error::MalformedReply { .. })
+    ));
 }
 
 #[test]
@@ -180,29 +279,59 @@ fn validation_happens_before_any_request() {
     let emu = common::emulator(Model::Go);
     let dl = common::connect(&emu);
     // A pending fault on the path proves no request reached the device.
-    emu.faults().inject(FaultRule::once("slot1/datalogger", Fault::NotJson));
+    emu.faults()
+        .inject(FaultRule::once("slot1/datalogger", Fault::NotJson));
     let checks: Vec<moku_client::Result<()>> = vec![
-        dl.set_frontend(3, moku_client::Impedance::OneMegaOhm, moku_client::Coupling::Dc, moku_client::Range::R10Vpp, None)
+        dl.set_frontend(
+            3,
+            moku_client::Impedance::OneMegaOhm,
+            moku_client::Coupling::Dc,
+            moku_client::Range::R10Vpp,
+            None,
+        )
+        .map(drop),
+        dl.set_frontend(
+            1,
+            moku_client::Impedance::FiftyOhm,
+            moku_client::Coupling::Dc,
+            moku_client::Range::R10Vpp,
+            None,
+        )
+        .map(drop),
+        dl.set_frontend(
+            1,
+            moku_client::Impedance::OneMegaOhm,
+            moku_client::Coupling::Dc,
+            moku_client::Range::R4Vpp,
+            None,
+        )
+        .map(drop),
+        dl.set_acquisition_mode(moku_client::AcquisitionMode::DeepMemory)
             .map(drop),
-        dl.set_frontend(1, moku_client::Impedance::FiftyOhm, moku_client::Coupling::Dc, moku_client::Range::R10Vpp, None)
-            .map(drop),
-        dl.set_frontend(1, moku_client::Impedance::OneMegaOhm, moku_client::Coupling::Dc, moku_client::Range::R4Vpp, None)
-            .map(drop),
-        dl.set_acquisition_mode(moku_client::AcquisitionMode::DeepMemory).map(drop),
         dl.set_samplerate(1).map(drop),
         dl.generate_waveform(1, &Waveform::sine(20, 10)).map(drop),
         dl.generate_waveform(1, &Waveform::sine(1, 1e9)).map(drop),
-        dl.generate_waveform(1, &Waveform::square(1, 10, 150)).map(drop),
-        dl.generate_waveform(1, &Waveform::pulse(1, 10, 1e-9, 1e-3)).map(drop),
-        dl.generate_waveform(1, &Waveform::new(moku_client::WaveformType::Other("Chirp".into()))).map(drop),
-        dl.set_output_termination(1, moku_client::Termination::FiftyOhm).map(drop),
+        dl.generate_waveform(1, &Waveform::square(1, 10, 150))
+            .map(drop),
+        dl.generate_waveform(1, &Waveform::pulse(1, 10, 1e-9, 1e-3))
+            .map(drop),
+        dl.generate_waveform(
+            1,
+            &Waveform::new(moku_client::WaveformType::Other("Chirp".into())),
+        )
+        .map(drop),
+        dl.set_output_termination(1, moku_client::Termination::FiftyOhm)
+            .map(drop),
         dl.start_logging(&moku_client::LoggingOptions {
             trigger_source: Some(moku_client::TriggerSource::External),
             ..Default::default()
         })
         .map(drop),
-        dl.start_streaming(&moku_client::StreamingOptions { trigger_level: Some(9.into()), ..Default::default() })
-            .map(drop),
+        dl.start_streaming(&moku_client::StreamingOptions {
+            trigger_level: Some(9.into()),
+            ..Default::default()
+        })
+        .map(drop),
         dl.get_frontend(0).map(drop),
     ];
     for c in checks {
@@ -211,5 +340,8 @@ fn validation_happens_before_any_request() {
     }
     assert_eq!(emu.faults().pending(), 1);
     let e = dl.set_samplerate(5e6).unwrap_err();
-    assert_eq!(e.to_string(), "invalid sample_rate 5000000 for Moku:Go: allowed 10 to 1000000");
+    assert_eq!(
+        e.to_string(),
+        "invalid sample_rate 5000000 for Moku:Go: allowed 10 to 1000000"
+    );
 }

@@ -13,8 +13,12 @@ fn documents() -> impl Strategy<Value = LiDocument> {
         0usize..300,
     )
         .prop_flat_map(|(start, offset, step, n_ch, n)| {
-            let samples = prop::collection::vec(prop::collection::vec(-40_000.0f64..40_000.0, n..=n), n_ch..=n_ch);
-            samples.prop_map(move |channels| LiDocument::new(u64::from(start), offset, step, channels))
+            let samples = prop::collection::vec(
+                prop::collection::vec(-40_000.0f64..40_000.0, n..=n),
+                n_ch..=n_ch,
+            );
+            samples
+                .prop_map(move |channels| LiDocument::new(u64::from(start), offset, step, channels))
         })
 }
 

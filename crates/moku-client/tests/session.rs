@@ -3,7 +3,8 @@
 mod common;
 
 use moku_client::{
-    BitstreamPolicy, ConnectOptions, Datalogger, Error, FileTarget, Model, MultiInstrument, Session, Waveform,
+    BitstreamPolicy, ConnectOptions, Datalogger, Error, FileTarget, Model, MultiInstrument,
+    Session, Waveform,
 };
 use moku_emulator::Model as EmuModel;
 
@@ -41,7 +42,14 @@ fn ownership_is_released_on_drop_unless_persisted() {
     drop(persisted);
     assert!(common::connect_with(&emu, ConnectOptions::default()).is_err());
     // force_connect takes it over.
-    let forced = common::connect_with(&emu, ConnectOptions { force_connect: true, ..ConnectOptions::default() }).unwrap();
+    let forced = common::connect_with(
+        &emu,
+        ConnectOptions {
+            force_connect: true,
+            ..ConnectOptions::default()
+        },
+    )
+    .unwrap();
     forced.relinquish_ownership().unwrap();
     assert!(!forced.session().is_owner());
     forced.relinquish_ownership().unwrap(); // sends nothing the second time
@@ -59,14 +67,21 @@ fn files_upload_list_download_delete() {
     assert!(s.list(&FileTarget::Tmp).unwrap().iter().any(|f| f == name));
     let mut seen = Vec::new();
     let mut out = Vec::new();
-    let n = s.download_to(&FileTarget::Tmp, name, &mut out, &mut |got, total| seen.push((got, total))).unwrap();
+    let n = s
+        .download_to(&FileTarget::Tmp, name, &mut out, &mut |got, total| {
+            seen.push((got, total))
+        })
+        .unwrap();
     assert_eq!(n, 11);
     assert_eq!(out, b"hello world");
     assert_eq!(seen.last(), Some(&(11, Some(11))));
     assert!(!s.delete(&FileTarget::Tmp, name).unwrap().is_empty());
     assert!(!s.list(&FileTarget::Tmp).unwrap().iter().any(|f| f == name));
     let e = s.download_bytes(&FileTarget::Tmp, name).unwrap_err();
-    assert!(matches!(e, Error::DownloadFailed { status: 404, .. }), "{e}");
+    assert!(
+        matches!(e, Error::DownloadFailed { status: 404, .. }),
+        "{e}"
+    );
 }
 
 /// A minimal ustar archive holding one `MANIFEST` file.
@@ -94,25 +109,49 @@ fn mokuinst(sha: &str) -> Vec<u8> {
 #[test]
 fn bitstream_policies() {
     let emu = common::emulator(EmuModel::Go);
-    let require = ConnectOptions { bitstreams: BitstreamPolicy::Require, ..ConnectOptions::default() };
+    let require = ConnectOptions {
+        bitstreams: BitstreamPolicy::Require,
+        ..ConnectOptions::default()
+    };
     // The emulator starts without bitstreams: Require refuses (and relinquishes), Check warns.
     let e = common::connect_with(&emu, require.clone()).unwrap_err();
-    assert!(matches!(e, Error::MissingBitstream(ref n) if n == "01-000"), "{e}");
+    assert!(
+        matches!(e, Error::MissingBitstream(ref n) if n == "01-000"),
+        "{e}"
+    );
     let dl = common::connect(&emu);
     let warnings = dl.session().take_warnings();
-    assert!(warnings.iter().any(|w| w.message.contains("01-007-00")), "{warnings:?}");
-    dl.session().upload_bitstream("01-000", &mokuinst("aa")).unwrap();
-    dl.session().upload_bitstream("01-007-00", &mokuinst("bb")).unwrap();
+    assert!(
+        warnings.iter().any(|w| w.message.contains("01-007-00")),
+        "{warnings:?}"
+    );
+    dl.session()
+        .upload_bitstream("01-000", &mokuinst("aa"))
+        .unwrap();
+    dl.session()
+        .upload_bitstream("01-007-00", &mokuinst("bb"))
+        .unwrap();
     let listed = dl.session().list_bitstreams().unwrap();
-    assert!(listed.iter().any(|b| b["filename"] == "01-007-00" && b["sha256"] == "bb"), "{listed:?}");
+    assert!(
+        listed
+            .iter()
+            .any(|b| b["filename"] == "01-007-00" && b["sha256"] == "bb"),
+        "{listed:?}"
+    );
     drop(dl);
     let dl = common::connect_with(&emu, require).unwrap();
     assert!(dl.session().take_warnings().is_empty());
     drop(dl);
-    let off = ConnectOptions { bitstreams: BitstreamPolicy::Disabled, ..ConnectOptions::default() };
+    let off = ConnectOptions {
+        bitstreams: BitstreamPolicy::Disabled,
+        ..ConnectOptions::default()
+    };
     emu.faults().inject(moku_emulator::FaultRule::always(
         "bitstreams",
-        moku_emulator::Fault::Status { code: 500, body: String::new() },
+        moku_emulator::Fault::Status {
+            code: 500,
+            body: String::new(),
+        },
     ));
     // No bitstream traffic at all: the failing listing is never asked for.
     common::connect_with(&emu, off).unwrap();
@@ -124,7 +163,16 @@ fn multi_instrument_slots() {
     let m = MultiInstrument::connect(&emu.host(), 2, ConnectOptions::default()).unwrap();
     assert_eq!(m.num_slots(), 2);
     let e = Datalogger::for_slot(3, &m).unwrap_err();
-    assert!(matches!(e, Error::InvalidArgument { parameter: "slot", .. }), "{e}");
+    assert!(
+        matches!(
+            e,
+            Error::InvalidArgument {
+                parameter: "slot",
+                ..
+            }
+        ),
+        "{e}"
+    );
     let dl = m.set_datalogger(2).unwrap();
     assert_eq!(dl.slot(), 2);
     let slots = m.get_instruments().unwrap();
@@ -151,6 +199,10 @@ fn multi_instrument_slots() {
 fn unsupported_platform_is_refused_and_relinquished() {
     let emu = common::emulator(EmuModel::Go);
     let e = MultiInstrument::connect(&emu.host(), 7, ConnectOptions::default()).unwrap_err();
-    assert_eq!(e.api_code(), Some(&moku_client::ApiCode::PlatformNotSupported), "{e}");
+    assert_eq!(
+        e.api_code(),
+        Some(&moku_client::ApiCode::PlatformNotSupported),
+        "{e}"
+    );
     common::connect(&emu);
 }

@@ -14,7 +14,10 @@ pub fn decode(bytes: &[u8]) -> Result<LiDocument, LiError> {
 
 /// Decodes a complete LI document with explicit options (calibration coefficients).
 pub fn decode_with(bytes: &[u8], options: &DecodeOptions) -> Result<LiDocument, LiError> {
-    let mut d = Decoder::with_options(DecodeOptions { max_block_len: usize::MAX, ..options.clone() });
+    let mut d = Decoder::with_options(DecodeOptions {
+        max_block_len: usize::MAX,
+        ..options.clone()
+    });
     d.feed(bytes)?;
     d.finish()
 }
@@ -77,7 +80,8 @@ impl Decoder {
             return Err(LiError::Poisoned);
         }
         let result = if self.buf.is_empty() {
-            self.step(bytes, false).map(|used| self.buf.extend_from_slice(&bytes[used..]))
+            self.step(bytes, false)
+                .map(|used| self.buf.extend_from_slice(&bytes[used..]))
         } else {
             self.buf.extend_from_slice(bytes);
             let input = core::mem::take(&mut self.buf);
@@ -97,7 +101,10 @@ impl Decoder {
 
     /// Takes the values decoded since the last call (one entry per channel that has new data).
     pub fn take(&mut self) -> Vec<ChannelData> {
-        core::mem::take(&mut self.pending).into_iter().filter(|c| !c.values.is_empty()).collect()
+        core::mem::take(&mut self.pending)
+            .into_iter()
+            .filter(|c| !c.values.is_empty())
+            .collect()
     }
 
     /// Ends the document: errors if it stopped inside the header or a block, and returns every
@@ -114,7 +121,9 @@ impl Decoder {
                 _ => LiError::Truncated("data block"),
             });
         }
-        let Some(header) = self.header else { return Err(LiError::Truncated("header")) };
+        let Some(header) = self.header else {
+            return Err(LiError::Truncated("header"));
+        };
         let mut channels = self.pending;
         channels.sort_by_key(|c| c.channel);
         let mut merged: Vec<ChannelData> = (0..usize::from(header.n_channels))
@@ -137,17 +146,19 @@ impl Decoder {
                 }
             }
         }
-        Ok(LiDocument { header, channels: merged })
+        Ok(LiDocument {
+            header,
+            channels: merged,
+        })
     }
 
     fn pending_for(&mut self, channel: usize) -> &mut ChannelData {
         let idx = match self.pending.iter().position(|c| c.channel == channel) {
             Some(i) => i,
             None => {
-                let (fields, start, step) = self
-                    .header
-                    .as_ref()
-                    .map_or((1, 0.0, 0.0), |h| (h.format.outputs, h.start_offset, h.time_step));
+                let (fields, start, step) = self.header.as_ref().map_or((1, 0.0, 0.0), |h| {
+                    (h.format.outputs, h.start_offset, h.time_step)
+                });
                 let first = self.channels.get(channel).map_or(0, |c| c.records);
                 self.pending.push(ChannelData {
                     channel,
@@ -182,7 +193,13 @@ impl Decoder {
             }
             pos = h.data_offset.min(input.len());
             self.channels = (0..usize::from(h.n_channels))
-                .map(|ch| ChannelDecoder::new(&h, ch, self.options.calibration.get(ch).copied().unwrap_or(1.0)))
+                .map(|ch| {
+                    ChannelDecoder::new(
+                        &h,
+                        ch,
+                        self.options.calibration.get(ch).copied().unwrap_or(1.0),
+                    )
+                })
                 .collect();
             self.header = Some(h);
             self.stage = Stage::Blocks;
@@ -196,11 +213,17 @@ impl Decoder {
             let channel = u32::from_le_bytes([rest[0], rest[1], rest[2], rest[3]]);
             let length = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]);
             if channel >= u32::from(n_channels) {
-                return Err(LiError::BadChannel { channel, n_channels });
+                return Err(LiError::BadChannel {
+                    channel,
+                    n_channels,
+                });
             }
             let len = length as usize;
             if len > self.options.max_block_len {
-                return Err(LiError::BlockTooLarge { length: u64::from(length), max: self.options.max_block_len });
+                return Err(LiError::BlockTooLarge {
+                    length: u64::from(length),
+                    max: self.options.max_block_len,
+                });
             }
             let abs_end = self.offset + pos + BLOCK_HEADER + len;
             let padded = BLOCK_HEADER + len + (abs_end.next_multiple_of(8) - abs_end);
@@ -243,7 +266,10 @@ impl ChunkSequence {
 
     /// A sequence with explicit options (calibration).
     pub fn with_options(options: DecodeOptions) -> Self {
-        Self { options, ..Self::default() }
+        Self {
+            options,
+            ..Self::default()
+        }
     }
 
     /// Decodes one chunk. An empty chunk (no data yet) yields no channels.

@@ -65,7 +65,10 @@ impl RecordFormat {
     /// Parses `:`-separated clauses `<t><bits>[,literal]`. A leading `<` (little endian) is
     /// accepted; `>` (big endian) is an error, as in the reference reader.
     pub fn parse(s: &str) -> Result<Self, LiError> {
-        let err = |reason: String| LiError::RecordFormat { format: s.to_owned(), reason };
+        let err = |reason: String| LiError::RecordFormat {
+            format: s.to_owned(),
+            reason,
+        };
         let body = s.trim();
         if body.starts_with('>') {
             return Err(err("big-endian records are not supported".into()));
@@ -105,13 +108,26 @@ impl RecordFormat {
             }
             let literal = match literal {
                 None | Some("") => None,
-                Some(l) => Some(parse_int_literal(l).ok_or_else(|| err(format!("bad literal {l:?}")))?),
+                Some(l) => {
+                    Some(parse_int_literal(l).ok_or_else(|| err(format!("bad literal {l:?}")))?)
+                }
             };
-            fields.push(Field { kind, bits, literal });
+            fields.push(Field {
+                kind,
+                bits,
+                literal,
+            });
         }
         let bits = fields.iter().map(|f| f.bits as usize).sum();
-        let outputs = fields.iter().filter(|f| f.kind != FieldKind::Padding).count();
-        Ok(Self { fields, bits, outputs })
+        let outputs = fields
+            .iter()
+            .filter(|f| f.kind != FieldKind::Padding)
+            .count();
+        Ok(Self {
+            fields,
+            bits,
+            outputs,
+        })
     }
 }
 
@@ -175,7 +191,10 @@ fn parse_operand(lit: &str) -> Option<Operand> {
 impl Processing {
     /// Parses `:`-separated chains of `*k /k +k -k &k ^k s f c` (`k` a number or `C`).
     pub fn parse(s: &str) -> Result<Self, LiError> {
-        let err = |reason: String| LiError::Processing { processing: s.to_owned(), reason };
+        let err = |reason: String| LiError::Processing {
+            processing: s.to_owned(),
+            reason,
+        };
         if s.trim().is_empty() {
             return Ok(Self::default());
         }
@@ -202,11 +221,16 @@ impl Processing {
                             i += 1;
                         }
                         let digits_start = i;
-                        while i < b.len() && (b[i].is_ascii_digit() || matches!(b[i], b'.' | b'x' | b'A'..=b'F')) {
+                        while i < b.len()
+                            && (b[i].is_ascii_digit() || matches!(b[i], b'.' | b'x' | b'A'..=b'F'))
+                        {
                             i += 1;
                         }
                         if i == digits_start {
-                            return Err(err(format!("operation {:?} lacks its operand", char::from(c))));
+                            return Err(err(format!(
+                                "operation {:?} lacks its operand",
+                                char::from(c)
+                            )));
                         }
                         if b.get(i) == Some(&b'e') {
                             let mut j = i + 1;
@@ -222,7 +246,8 @@ impl Processing {
                             }
                         }
                         let lit = &clause[start..i];
-                        let operand = parse_operand(lit).ok_or_else(|| err(format!("bad operand {lit:?}")))?;
+                        let operand = parse_operand(lit)
+                            .ok_or_else(|| err(format!("bad operand {lit:?}")))?;
                         ops.push(match c {
                             b'*' => Op::Mul(operand),
                             b'/' => Op::Div(operand),
@@ -318,20 +343,35 @@ mod tests {
         let p = Processing::parse("/65536").unwrap();
         assert_eq!(p.chains, vec![vec![Op::Div(Operand::Const(65536.0))]]);
         let p = Processing::parse("*C/2.5e-3+1-0x10:&0xFF:s:fc^2:*-1.5").unwrap();
-        assert_eq!(p.chains[0], vec![
-            Op::Mul(Operand::Calibration),
-            Op::Div(Operand::Const(2.5e-3)),
-            Op::Add(Operand::Const(1.0)),
-            Op::Sub(Operand::Const(16.0)),
-        ]);
+        assert_eq!(
+            p.chains[0],
+            vec![
+                Op::Mul(Operand::Calibration),
+                Op::Div(Operand::Const(2.5e-3)),
+                Op::Add(Operand::Const(1.0)),
+                Op::Sub(Operand::Const(16.0)),
+            ]
+        );
         assert_eq!(p.chains[1], vec![Op::And(Operand::Const(255.0))]);
         assert_eq!(p.chains[2], vec![Op::Sqrt]);
-        assert_eq!(p.chains[3], vec![Op::Floor, Op::Ceil, Op::Pow(Operand::Const(2.0))]);
+        assert_eq!(
+            p.chains[3],
+            vec![Op::Floor, Op::Ceil, Op::Pow(Operand::Const(2.0))]
+        );
         assert_eq!(p.chains[4], vec![Op::Mul(Operand::Const(-1.5))]);
         assert_eq!(Processing::parse("").unwrap().chains.len(), 0);
-        assert_eq!(Processing::parse("::").unwrap().chains, vec![vec![], vec![], vec![]]);
-        assert_eq!(Processing::parse("*1E3").unwrap().chains[0], vec![Op::Mul(Operand::Const(1000.0))]);
-        assert_eq!(Processing::parse("*012").unwrap().chains[0], vec![Op::Mul(Operand::Const(12.0))]);
+        assert_eq!(
+            Processing::parse("::").unwrap().chains,
+            vec![vec![], vec![], vec![]]
+        );
+        assert_eq!(
+            Processing::parse("*1E3").unwrap().chains[0],
+            vec![Op::Mul(Operand::Const(1000.0))]
+        );
+        assert_eq!(
+            Processing::parse("*012").unwrap().chains[0],
+            vec![Op::Mul(Operand::Const(12.0))]
+        );
         for bad in ["*", "/x", "?", "*A", "*1.2.3"] {
             assert!(Processing::parse(bad).is_err(), "{bad}");
         }

@@ -88,7 +88,8 @@ pub fn parse(b: &[u8]) -> Result<Option<Header>, LiError> {
         if b.len() < pos + len {
             return Ok(None);
         }
-        let s = core::str::from_utf8(&b[pos..pos + len]).map_err(|_| LiError::BadString { index: i })?;
+        let s = core::str::from_utf8(&b[pos..pos + len])
+            .map_err(|_| LiError::BadString { index: i })?;
         strings.push(s.to_owned());
         pos += len;
     }
@@ -96,7 +97,10 @@ pub fn parse(b: &[u8]) -> Result<Option<Header>, LiError> {
     let declared = usize::from(header_len);
     // The reference readers disagree on what the length counts; accept the plausible ones.
     if ![pos, data_offset, pos - 5, data_offset - 5].contains(&declared) {
-        return Err(LiError::HeaderLength { declared: header_len, actual: data_offset });
+        return Err(LiError::HeaderLength {
+            declared: header_len,
+            actual: data_offset,
+        });
     }
     let mut it = strings.into_iter();
     let record_format = it.next().unwrap_or_default();
@@ -104,7 +108,10 @@ pub fn parse(b: &[u8]) -> Result<Option<Header>, LiError> {
     let csv_format = it.next().unwrap_or_default();
     let csv_header = it.next().unwrap_or_default();
     let format = RecordFormat::parse(&record_format)?;
-    let chains = processing.iter().map(|p| Processing::parse(p)).collect::<Result<Vec<_>, _>>()?;
+    let chains = processing
+        .iter()
+        .map(|p| Processing::parse(p))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Some(Header {
         version: 3,
         header_len,

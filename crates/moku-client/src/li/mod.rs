@@ -111,7 +111,10 @@ pub struct DecodeOptions {
 
 impl Default for DecodeOptions {
     fn default() -> Self {
-        Self { calibration: Vec::new(), max_block_len: 64 << 20 }
+        Self {
+            calibration: Vec::new(),
+            max_block_len: 64 << 20,
+        }
     }
 }
 
@@ -135,7 +138,10 @@ pub struct ChannelData {
 impl ChannelData {
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.values.len().checked_div(self.fields_per_record).unwrap_or(0)
+        self.values
+            .len()
+            .checked_div(self.fields_per_record)
+            .unwrap_or(0)
     }
 
     /// True when there are no records.
@@ -157,12 +163,18 @@ impl ChannelData {
     /// `(time, values)` of every record.
     pub fn iter(&self) -> impl Iterator<Item = (f64, &[f64])> + '_ {
         let n = self.fields_per_record.max(1);
-        self.values.chunks_exact(n).enumerate().map(|(i, r)| (self.time(i), r))
+        self.values
+            .chunks_exact(n)
+            .enumerate()
+            .map(|(i, r)| (self.time(i), r))
     }
 
     /// The first value of every record (the sample, for single-field records).
     pub fn samples(&self) -> impl Iterator<Item = f64> + '_ {
-        self.values.iter().step_by(self.fields_per_record.max(1)).copied()
+        self.values
+            .iter()
+            .step_by(self.fields_per_record.max(1))
+            .copied()
     }
 }
 

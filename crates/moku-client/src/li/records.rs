@@ -21,7 +21,9 @@ enum Fast {
 
 impl Fast {
     fn of(format: &RecordFormat) -> Option<Self> {
-        let [f] = format.fields.as_slice() else { return None };
+        let [f] = format.fields.as_slice() else {
+            return None;
+        };
         if f.literal.is_some() {
             return None;
         }
@@ -98,7 +100,13 @@ macro_rules! fast_loop {
 
 fn run_fast<F: Fn(f64) -> f64>(kind: Fast, bytes: &[u8], out: &mut Vec<f64>, f: F) {
     match kind {
-        Fast::I8 => fast_loop!(bytes, out, 1, |c: [u8; 1]| f64::from(i8::from_le_bytes(c)), &f),
+        Fast::I8 => fast_loop!(
+            bytes,
+            out,
+            1,
+            |c: [u8; 1]| f64::from(i8::from_le_bytes(c)),
+            &f
+        ),
         Fast::U8 => fast_loop!(bytes, out, 1, |c: [u8; 1]| f64::from(c[0]), &f),
         Fast::I16 => fast_loop!(bytes, out, 2, |c| f64::from(i16::from_le_bytes(c)), &f),
         Fast::U16 => fast_loop!(bytes, out, 2, |c| f64::from(u16::from_le_bytes(c)), &f),
@@ -121,7 +129,11 @@ fn read_bits(buf: &[u8], pos: usize, bits: u32) -> u64 {
         acc |= u128::from(*b) << (8 * i);
     }
     let v = acc >> shift;
-    let mask = if bits == 64 { u128::from(u64::MAX) } else { (1u128 << bits) - 1 };
+    let mask = if bits == 64 {
+        u128::from(u64::MAX)
+    } else {
+        (1u128 << bits) - 1
+    };
     // Masked to at most 64 bits: the cast is lossless.
     (v & mask) as u64
 }
@@ -167,8 +179,16 @@ impl ChannelDecoder {
             .get(channel)
             .map(|p| p.chains.iter().map(|c| resolve(c, calibration)).collect())
             .unwrap_or_default();
-        let fast = Fast::of(&format).map(|k| (k, Chain::of(chains.first().cloned().unwrap_or_default())));
-        Self { fast, format, chains, carry: Vec::new(), bit: 0, records: 0 }
+        let fast =
+            Fast::of(&format).map(|k| (k, Chain::of(chains.first().cloned().unwrap_or_default())));
+        Self {
+            fast,
+            format,
+            chains,
+            carry: Vec::new(),
+            bit: 0,
+            records: 0,
+        }
     }
 
     /// Decodes `block` (the next bytes of this channel's stream), appending values to `out`.
@@ -197,7 +217,9 @@ impl ChannelDecoder {
     }
 
     fn fast_decode(&mut self, bytes: &[u8], out: &mut Vec<f64>) {
-        let Some((kind, chain)) = &self.fast else { return };
+        let Some((kind, chain)) = &self.fast else {
+            return;
+        };
         let before = out.len();
         out.reserve(bytes.len() / kind.width());
         match chain {
@@ -223,12 +245,12 @@ impl ChannelDecoder {
                     break 'records;
                 }
                 let raw = read_bits(&self.carry, p, f.bits);
-                if let Some(lit) = f.literal {
-                    if !literal_matches(f.kind, f.bits, raw, lit) {
-                        // Drop the partial record; move on by one byte from the failing field.
-                        pos = p + 8;
-                        continue 'records;
-                    }
+                if let Some(lit) = f.literal
+                    && !literal_matches(f.kind, f.bits, raw, lit)
+                {
+                    // Drop the partial record; move on by one byte from the failing field.
+                    pos = p + 8;
+                    continue 'records;
                 }
                 p += f.bits as usize;
                 if f.kind != FieldKind::Padding {

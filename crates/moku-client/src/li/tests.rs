@@ -3,7 +3,12 @@
 use super::*;
 
 /// Builds an LI v3 document: header length = offset of the first block.
-pub(crate) fn encode(n_channels: u8, format: &str, processing: &[&str], blocks: &[(u32, Vec<u8>)]) -> Vec<u8> {
+pub(crate) fn encode(
+    n_channels: u8,
+    format: &str,
+    processing: &[&str],
+    blocks: &[(u32, Vec<u8>)],
+) -> Vec<u8> {
     let mut b = b"LI3\0\0".to_vec();
     b.push(7);
     b.extend_from_slice(&1u64.to_le_bytes());
@@ -19,7 +24,7 @@ pub(crate) fn encode(n_channels: u8, format: &str, processing: &[&str], blocks: 
         b.extend_from_slice(&(s.len() as u16).to_le_bytes());
         b.extend_from_slice(s.as_bytes());
     }
-    while b.len() % 8 != 0 {
+    while !b.len().is_multiple_of(8) {
         b.push(0);
     }
     let hl = b.len() as u16;
@@ -29,7 +34,7 @@ pub(crate) fn encode(n_channels: u8, format: &str, processing: &[&str], blocks: 
         b.extend_from_slice(&(data.len() as u32).to_le_bytes());
         b.extend_from_slice(&0u64.to_le_bytes());
         b.extend_from_slice(data);
-        while b.len() % 8 != 0 {
+        while !b.len().is_multiple_of(8) {
             b.push(0);
         }
     }
@@ -46,7 +51,12 @@ fn datalogger_contract_two_channels() {
         2,
         "s32",
         &["/65536", "/65536"],
-        &[(0, s32(&[65536, -32768, 3])), (1, s32(&[131072])), (0, s32(&[0])), (1, s32(&[-65536, 1]))],
+        &[
+            (0, s32(&[65536, -32768, 3])),
+            (1, s32(&[131072])),
+            (0, s32(&[0])),
+            (1, s32(&[-65536, 1])),
+        ],
     );
     let d = decode(&doc).unwrap();
     assert_eq!(d.header.n_channels, 2);
@@ -61,8 +71,16 @@ fn datalogger_contract_two_channels() {
 #[test]
 fn records_split_across_blocks_and_feeds() {
     let data = s32(&[1 << 16, 2 << 16, 3 << 16]);
-    let doc = encode(1, "s32", &["/65536"], &[(0, data[..5].to_vec()), (0, data[5..].to_vec())]);
-    assert_eq!(decode(&doc).unwrap().channels[0].values, vec![1.0, 2.0, 3.0]);
+    let doc = encode(
+        1,
+        "s32",
+        &["/65536"],
+        &[(0, data[..5].to_vec()), (0, data[5..].to_vec())],
+    );
+    assert_eq!(
+        decode(&doc).unwrap().channels[0].values,
+        vec![1.0, 2.0, 3.0]
+    );
     // Byte by byte through the incremental decoder.
     let mut d = Decoder::new();
     let mut got = Vec::new();
@@ -97,8 +115,14 @@ fn every_fast_type() {
     let doc = encode(1, "s16", &["*2+1"], &[(0, (-3i16).to_le_bytes().to_vec())]);
     assert_eq!(decode(&doc).unwrap().channels[0].values, vec![-5.0]);
     let doc = encode(1, "u8", &["*C"], &[(0, vec![3])]);
-    let opts = DecodeOptions { calibration: vec![0.5], ..DecodeOptions::default() };
-    assert_eq!(decode_with(&doc, &opts).unwrap().channels[0].values, vec![1.5]);
+    let opts = DecodeOptions {
+        calibration: vec![0.5],
+        ..DecodeOptions::default()
+    };
+    assert_eq!(
+        decode_with(&doc, &opts).unwrap().channels[0].values,
+        vec![1.5]
+    );
     assert_eq!(decode(&doc).unwrap().channels[0].values, vec![3.0]);
 }
 
@@ -108,7 +132,11 @@ fn pack(fields: &[(u64, u32)]) -> Vec<u8> {
     let mut acc: u128 = 0;
     let mut n = 0u32;
     for &(v, bits) in fields {
-        let mask = if bits == 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let mask = if bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
         acc |= u128::from(v & mask) << n;
         n += bits;
         while n >= 8 {
@@ -126,20 +154,40 @@ fn pack(fields: &[(u64, u32)]) -> Vec<u8> {
 #[test]
 fn general_bit_path() {
     // u4:s12:b1:p3 = 20 bits per record; two records.
-    let data = pack(&[(5, 4), ((-7i64) as u64, 12), (1, 1), (0, 3), (15, 4), (2047, 12), (0, 1), (7, 3)]);
+    let data = pack(&[
+        (5, 4),
+        ((-7i64) as u64, 12),
+        (1, 1),
+        (0, 3),
+        (15, 4),
+        (2047, 12),
+        (0, 1),
+        (7, 3),
+    ]);
     let doc = encode(1, "u4:s12:b1:p3", &["*2:+1:"], &[(0, data)]);
     let d = decode(&doc).unwrap();
     assert_eq!(d.channels[0].fields_per_record, 3);
-    assert_eq!(d.channels[0].values, vec![10.0, -6.0, 1.0, 30.0, 2048.0, 0.0]);
+    assert_eq!(
+        d.channels[0].values,
+        vec![10.0, -6.0, 1.0, 30.0, 2048.0, 0.0]
+    );
     assert_eq!(d.channels[0].record(1), Some(&[30.0, 2048.0, 0.0][..]));
 }
 
 #[test]
 fn literals_resynchronise() {
     // u8,0xAA:u8 records with one junk byte in between.
-    let doc = encode(1, "u8,0xAA:u8", &[":*2"], &[(0, vec![0xAA, 1, 0x00, 0xAA, 2, 0xAA, 3])]);
+    let doc = encode(
+        1,
+        "u8,0xAA:u8",
+        &[":*2"],
+        &[(0, vec![0xAA, 1, 0x00, 0xAA, 2, 0xAA, 3])],
+    );
     let d = decode(&doc).unwrap();
-    assert_eq!(d.channels[0].values, vec![170.0, 2.0, 170.0, 4.0, 170.0, 6.0]);
+    assert_eq!(
+        d.channels[0].values,
+        vec![170.0, 2.0, 170.0, 4.0, 170.0, 6.0]
+    );
 }
 
 #[test]
@@ -156,11 +204,20 @@ fn versions_and_corruption() {
         // Never panics; cut documents either decode a prefix or report truncation.
         let _ = decode(&doc[..cut]);
     }
-    assert_eq!(decode(&doc[..doc.len() - 5]), Err(LiError::Truncated("data block")));
+    assert_eq!(
+        decode(&doc[..doc.len() - 5]),
+        Err(LiError::Truncated("data block"))
+    );
     let mut bad = doc.clone();
     let at = bad.len() - 16 - 16;
     bad[at..at + 4].copy_from_slice(&9u32.to_le_bytes());
-    assert_eq!(decode(&bad), Err(LiError::BadChannel { channel: 9, n_channels: 1 }));
+    assert_eq!(
+        decode(&bad),
+        Err(LiError::BadChannel {
+            channel: 9,
+            n_channels: 1
+        })
+    );
     let mut huge = doc.clone();
     huge[at + 4..at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
     assert_eq!(decode(&huge), Err(LiError::Truncated("data block")));
@@ -170,8 +227,14 @@ fn versions_and_corruption() {
     let mut hl = doc.clone();
     hl[3] = hl[3].wrapping_add(1);
     assert!(matches!(decode(&hl), Err(LiError::HeaderLength { .. })));
-    assert!(matches!(decode(&encode(1, "q8", &[""], &[])), Err(LiError::RecordFormat { .. })));
-    assert!(matches!(decode(&encode(1, "s8", &["?"], &[])), Err(LiError::Processing { .. })));
+    assert!(matches!(
+        decode(&encode(1, "q8", &[""], &[])),
+        Err(LiError::RecordFormat { .. })
+    ));
+    assert!(matches!(
+        decode(&encode(1, "s8", &["?"], &[])),
+        Err(LiError::Processing { .. })
+    ));
 }
 
 #[test]
@@ -207,7 +270,11 @@ mod properties {
 
     /// The value a field holding `raw` decodes to (before processing).
     fn expected(f: &FieldSpec, raw: u64) -> f64 {
-        let mask = if f.bits == 64 { u64::MAX } else { (1u64 << f.bits) - 1 };
+        let mask = if f.bits == 64 {
+            u64::MAX
+        } else {
+            (1u64 << f.bits) - 1
+        };
         let raw = raw & mask;
         match f.kind {
             'u' => raw as f64,

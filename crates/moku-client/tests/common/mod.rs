@@ -5,7 +5,11 @@ use moku_client::{ConnectOptions, Datalogger};
 use moku_emulator::{Config, Emulator, Model};
 
 pub fn emulator(model: Model) -> Emulator {
-    Emulator::start(Config { model, ..Config::default() }).expect("emulator starts")
+    Emulator::start(Config {
+        model,
+        ..Config::default()
+    })
+    .expect("emulator starts")
 }
 
 pub fn connect(emu: &Emulator) -> Datalogger {
