@@ -6,7 +6,7 @@ use crate::files::{Files, check_name};
 use crate::model::{Limits, Model, range_volts};
 use crate::params::{Coerce, Params};
 use crate::reply::{ApiError, Reply};
-use crate::session::{Acquisition, LogSession, StreamSession, timestamp};
+use crate::session::{Acquisition, LogSession, StreamSession, Trigger, timestamp};
 use crate::settings::{self, Settings};
 use crate::signal::{Signal, WaveKind, Waveform};
 
@@ -37,6 +37,16 @@ pub(crate) struct Datalogger {
     pub log: Option<LogSession>,
     /// The latest streaming session.
     pub stream: Option<StreamSession>,
+}
+
+/// The trigger part of a start_logging / start_streaming request.
+struct TriggerRequest {
+    /// `trigger_source`, echoed.
+    source: Option<String>,
+    /// `trigger_level` after coercion, echoed.
+    level: Option<f64>,
+    /// What the session waits for (none without a source).
+    pending: Option<Trigger>,
 }
 
 /// The verb each operation uses (spec §7.2).
@@ -90,18 +100,22 @@ impl Datalogger {
                 .is_some_and(|s| !s.acquisition_over(now))
     }
 
-    /// Writes the file of a logging session that has ended.
+    /// Looks for pending triggers and writes the file of a logging session that has ended.
     pub fn poll(&mut self, env: &mut Env<'_>) {
-        let Some(log) = self.log.as_mut() else { return };
-        if log.written || !log.finished(env.now) {
-            return;
-        }
-        log.written = true;
         let acq = Acquisition {
             inputs: env.inputs,
             outputs: &self.settings.outputs,
             frontends: &self.settings.frontends,
         };
+        if let Some(stream) = self.stream.as_mut() {
+            stream.advance_trigger(&acq, env.now);
+        }
+        let Some(log) = self.log.as_mut() else { return };
+        log.advance_trigger(&acq, env.now);
+        if log.written || !log.finished(env.now) {
+            return;
+        }
+        log.written = true;
         let result = log
             .file(&acq, env.now, env.unix_epoch)
             .map_err(|e| ApiError::request(e.to_string()))
@@ -333,12 +347,15 @@ impl Datalogger {
         Ok(Reply::ok_noted(self.frontend_json(ch), c.into_notes()))
     }
 
+    /// The trigger of a logging or streaming request, armed at `armed_t`: the echoed source and
+    /// level, and the pending [`Trigger`] (none without a source).
     fn trigger(
         &self,
         p: &Params,
         l: &Limits,
         c: &mut Coerce,
-    ) -> Result<(Option<String>, Option<f64>), ApiError> {
+        armed_t: f64,
+    ) -> Result<TriggerRequest, ApiError> {
         let source = match p.str("trigger_source")? {
             Some(s) if l.trigger_source_ok(s) => Some(s.to_owned()),
             Some(s) => return Err(ApiError::param(format!("invalid trigger_source {s:?}"))),
@@ -348,7 +365,21 @@ impl Datalogger {
             Some(v) => Some(c.range("trigger_level", v, -5.0, 5.0)?),
             None => None,
         };
-        Ok((source, level))
+        let pending = source.as_deref().map(|s| Trigger {
+            input: s
+                .strip_prefix("Input")
+                .and_then(|n| n.parse::<usize>().ok())
+                .map(|n| n - 1),
+            level: level.unwrap_or(0.0),
+            armed_t,
+            scanned: 0,
+            last: None,
+        });
+        Ok(TriggerRequest {
+            source,
+            level,
+            pending,
+        })
     }
 
     fn session_channels(&self) -> Result<Vec<usize>, ApiError> {
@@ -386,7 +417,11 @@ impl Datalogger {
         let max_duration = env.max_log_samples as f64 / (rate * channels.len() as f64);
         let duration = c.range("duration", duration, 0.0, max_duration)?;
         let delay = c.range("delay", p.f64("delay")?.unwrap_or(0.0), 0.0, 86_400.0)?;
-        let (source, level) = self.trigger(p, l, &mut c)?;
+        let TriggerRequest {
+            source,
+            level,
+            pending: trigger,
+        } = self.trigger(p, l, &mut c, env.now + delay)?;
         let prefix = match p.str("file_name_prefix")? {
             Some(s) if !s.is_empty() => s,
             _ => "MokuDataLoggerData",
@@ -404,6 +439,7 @@ impl Datalogger {
             file_name: file_name.clone(),
             location,
             start_t: env.now + delay,
+            trigger,
             rate,
             total,
             channels,
@@ -453,12 +489,17 @@ impl Datalogger {
             Some(d) => Some(d),
             None => None,
         };
-        let (_source, _level) = self.trigger(p, l, &mut c)?;
+        let TriggerRequest {
+            source,
+            level,
+            pending: trigger,
+        } = self.trigger(p, l, &mut c, now)?;
         self.idle(now)?;
         let id = format!("logsink{}", self.slot - 1);
         self.stream = Some(StreamSession {
             id: id.clone(),
             start_t: now,
+            trigger,
             rate,
             total: duration.map(|d| ((d * rate).round() as u64).max(1)),
             channels,
@@ -469,6 +510,12 @@ impl Datalogger {
         let mut data = json!({"sample_rate": rate, "stream_id": id});
         if let Some(d) = duration {
             data["duration"] = json!(d);
+        }
+        if let Some(s) = source {
+            data["trigger_source"] = Value::String(s);
+        }
+        if let Some(v) = level {
+            data["trigger_level"] = json!(v);
         }
         Ok(Reply::ok_noted(data, c.into_notes()))
     }

@@ -85,6 +85,53 @@ struct Span<'a> {
     unix_epoch: f64,
 }
 
+/// Most samples one request examines while looking for a trigger (bounds the work per request).
+const MAX_TRIGGER_SCAN: u64 = 1 << 20;
+
+/// A pending rising-edge trigger: acquisition starts at the first sample of the arming grid at
+/// which the source input reaches `level` from below.
+#[derive(Clone, Debug)]
+pub(crate) struct Trigger {
+    /// The source input (0-based); `None` for `External`, which has no simulated signal and fires
+    /// as soon as the session is armed.
+    pub input: Option<usize>,
+    /// Trigger level (V).
+    pub level: f64,
+    /// Emulator time from which the trigger is armed (after the delay).
+    pub armed_t: f64,
+    /// Samples of the arming grid examined so far.
+    pub scanned: u64,
+    /// The last examined value.
+    pub last: Option<f64>,
+}
+
+impl Trigger {
+    /// Examines the samples up to `now`; returns the emulator time at which the trigger fired.
+    pub fn advance(&mut self, acq: &Acquisition<'_>, rate: f64, now: f64) -> Option<f64> {
+        if now < self.armed_t {
+            return None;
+        }
+        let Some(input) = self.input else {
+            return Some(self.armed_t);
+        };
+        let due = ((now - self.armed_t) * rate).floor() as u64 + 1;
+        let end = due.min(self.scanned.saturating_add(MAX_TRIGGER_SCAN));
+        for k in self.scanned..end {
+            let t = self.armed_t + k as f64 / rate;
+            let v = acq.value(input, t);
+            if self
+                .last
+                .is_some_and(|prev| prev < self.level && v >= self.level)
+            {
+                return Some(t);
+            }
+            self.last = Some(v);
+        }
+        self.scanned = end.max(self.scanned);
+        None
+    }
+}
+
 /// A logging session writing one `.li` file.
 #[derive(Clone, Debug)]
 pub(crate) struct LogSession {
@@ -92,8 +139,10 @@ pub(crate) struct LogSession {
     pub file_name: String,
     /// The file target.
     pub location: &'static str,
-    /// Emulator time of the first sample (request time + delay).
+    /// Emulator time of the first sample (request time + delay, or the trigger time).
     pub start_t: f64,
+    /// The trigger still waited for (`start_t` is not known yet).
+    pub trigger: Option<Trigger>,
     /// Sa/s.
     pub rate: f64,
     /// Samples per channel when the session runs to the end.
@@ -116,6 +165,9 @@ impl LogSession {
         if let Some(s) = self.stopped {
             return s;
         }
+        if self.trigger.is_some() {
+            return 0;
+        }
         if now >= self.end_t() {
             return self.total;
         }
@@ -124,29 +176,56 @@ impl LogSession {
 
     /// Whether the session has ended (completed or stopped).
     pub fn finished(&self, now: f64) -> bool {
-        self.stopped.is_some() || now >= self.end_t()
+        self.stopped.is_some() || (self.trigger.is_none() && now >= self.end_t())
+    }
+
+    /// Looks for the trigger in the samples up to `now`.
+    pub fn advance_trigger(&mut self, acq: &Acquisition<'_>, now: f64) {
+        if self.stopped.is_none()
+            && let Some(fired) = self
+                .trigger
+                .as_mut()
+                .and_then(|t| t.advance(acq, self.rate, now))
+        {
+            self.start_t = fired;
+            self.trigger = None;
+        }
     }
 
     /// The `logging_progress` data.
     pub fn progress(&self, now: f64) -> serde_json::Value {
         let finished = self.finished(now);
-        let waiting = now < self.start_t && !finished;
+        let triggered = self.trigger.as_ref().is_none_or(|t| now < t.armed_t);
+        let waiting = !finished && (now < self.start_t || !triggered);
         let message = if self.stopped.is_some() {
             "Logging stopped"
         } else if finished {
             "Logging complete"
+        } else if !triggered {
+            "Waiting for trigger"
         } else if waiting {
             "Waiting to start"
         } else {
             "Logging in progress"
         };
+        let duration = self.total as f64 / self.rate;
+        let (to_start, remaining) = if finished {
+            (0.0, 0.0)
+        } else if !triggered {
+            (0.0, duration)
+        } else {
+            (
+                (self.start_t - now).max(0.0),
+                self.end_t() - now.max(self.start_t),
+            )
+        };
         serde_json::json!({
             "running": !finished && !waiting,
             "complete": finished,
             "message": message,
-            "time_to_start": if finished { 0.0 } else { (self.start_t - now).max(0.0).ceil() } as u64,
+            "time_to_start": to_start.ceil() as u64,
             "samples_logged": self.logged(now),
-            "time_remaining": if finished { 0.0 } else { (self.end_t() - now.max(self.start_t)).max(0.0).ceil() } as u64,
+            "time_remaining": remaining.max(0.0).ceil() as u64,
             "file_name": self.file_name,
             "location": self.location,
         })
@@ -187,8 +266,10 @@ pub(crate) enum Chunk {
 pub(crate) struct StreamSession {
     /// The `stream_id`.
     pub id: String,
-    /// Emulator time of the first sample.
+    /// Emulator time of the first sample (the trigger time when triggered).
     pub start_t: f64,
+    /// The trigger still waited for.
+    pub trigger: Option<Trigger>,
     /// Sa/s.
     pub rate: f64,
     /// Samples per channel for the whole duration (`None`: until stopped).
@@ -206,6 +287,9 @@ pub(crate) struct StreamSession {
 impl StreamSession {
     /// Samples per channel acquired by `now`.
     pub fn produced(&self, now: f64) -> u64 {
+        if self.trigger.is_some() {
+            return 0;
+        }
         let n = ((now - self.start_t) * self.rate).floor().max(0.0) as u64;
         let n = self.total.map_or(n, |t| n.min(t));
         self.stopped.map_or(n, |s| n.min(s))
@@ -213,6 +297,19 @@ impl StreamSession {
 
     fn bytes_per_sample(&self) -> u64 {
         4 * self.channels.len() as u64
+    }
+
+    /// Looks for the trigger in the samples up to `now`.
+    pub fn advance_trigger(&mut self, acq: &Acquisition<'_>, now: f64) {
+        if self.stopped.is_none()
+            && let Some(fired) = self
+                .trigger
+                .as_mut()
+                .and_then(|t| t.advance(acq, self.rate, now))
+        {
+            self.start_t = fired;
+            self.trigger = None;
+        }
     }
 
     /// Whether acquisition has ended (duration reached, stopped or failed).
@@ -240,7 +337,7 @@ impl StreamSession {
             "ERROR"
         } else if self.stopped.is_some() {
             "CANCELLED"
-        } else if now < self.start_t {
+        } else if self.trigger.is_some() || now < self.start_t {
             "WAITING"
         } else if self.acquisition_over(now) {
             if queued { "FINALIZING" } else { "COMPLETED" }
@@ -335,6 +432,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn triggers_fire_on_the_rising_edge() {
+        let signals = [Signal::Sine {
+            amplitude: 1.0,
+            frequency: 1.0,
+        }];
+        let acq = Acquisition {
+            inputs: &signals,
+            outputs: &[],
+            frontends: &[],
+        };
+        // Armed at t = 0.3 s (sine falling past 0.5 V at t = 5/12 s), rising through 0.5 V next at
+        // t = 1 + 1/12 s.
+        let mut t = Trigger {
+            input: Some(0),
+            level: 0.5,
+            armed_t: 0.3,
+            scanned: 0,
+            last: None,
+        };
+        assert_eq!(t.advance(&acq, 1000.0, 1.0), None);
+        let fired = t.advance(&acq, 1000.0, 2.0).unwrap();
+        assert!((fired - (1.0 + 1.0 / 12.0)).abs() < 2e-3, "{fired}");
+        let mut ext = Trigger {
+            input: None,
+            level: 0.0,
+            armed_t: 0.5,
+            scanned: 0,
+            last: None,
+        };
+        assert_eq!(ext.advance(&acq, 10.0, 0.1), None);
+        assert_eq!(ext.advance(&acq, 10.0, 0.6), Some(0.5));
+    }
+
+    #[test]
     fn timestamps() {
         assert_eq!(timestamp(0), "19700101_000000");
         assert_eq!(timestamp(1_767_268_800), "20260101_120000");
@@ -345,6 +476,7 @@ mod tests {
         StreamSession {
             id: "logsink0".into(),
             start_t: 0.0,
+            trigger: None,
             rate: 100.0,
             total,
             channels: vec![0],
@@ -398,6 +530,7 @@ mod tests {
             file_name: "x.li".into(),
             location: "ssd",
             start_t: 1.0,
+            trigger: None,
             rate: 10.0,
             total: 20,
             channels: vec![0, 1],

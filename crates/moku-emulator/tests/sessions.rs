@@ -266,3 +266,55 @@ fn sine_inputs_follow_their_formula_within_quantisation() {
     assert!(channels[1].iter().all(|v| v.abs() <= 0.5));
     assert!(channels[1].windows(2).any(|w| w[0] != w[1]));
 }
+
+#[test]
+fn triggered_logging_waits_for_the_rising_edge() {
+    let emu = emulator(Model::Go);
+    emu.set_input_signal(1, Signal::Constant(0.0));
+    emu.set_input_signal(2, Signal::Constant(0.75));
+    let mut c = owner(&emu);
+    let body = r#"{"strict": true, "duration": 0.05, "sample_rate": 1000, "delay": 0, "trigger_source": "Input1", "trigger_level": 1.0, "file_name_prefix": "trig", "comments": ""}"#;
+    let r = c.dl("start_logging", Some(body)).data();
+    assert_eq!(
+        (r["source"].as_str(), r["level"].as_f64()),
+        (Some("Input1"), Some(1.0))
+    );
+    let name = r["file_name"].as_str().unwrap().to_owned();
+    // A constant 0 V never reaches 1 V from below.
+    for _ in 0..3 {
+        let p = c.dl("logging_progress", None).data();
+        assert_eq!(p["message"], "Waiting for trigger");
+        assert_eq!(
+            (p["running"].as_bool(), p["complete"].as_bool()),
+            (Some(false), Some(false))
+        );
+        assert_eq!(p["samples_logged"], 0);
+    }
+    emu.set_input_signal(1, Signal::Constant(2.0));
+    wait_for(|| {
+        c.dl("logging_progress", None).data()["complete"]
+            .as_bool()
+            .unwrap()
+            .then_some(())
+    });
+    let doc = decode_li(&c.get(&format!("/api/persist/download/{name}")).body).unwrap();
+    assert_eq!(doc.channels, vec![vec![2.0; 50], vec![0.75; 50]]);
+}
+
+#[test]
+fn triggered_streams_start_on_the_edge() {
+    let emu = emulator(Model::Go);
+    emu.set_input_signal(1, Signal::FromOutput(1));
+    let mut c = owner(&emu);
+    c.dl(
+        "enable_input",
+        Some(r#"{"strict": true, "channel": 2, "enable": false}"#),
+    )
+    .data();
+    c.dl("generate_waveform", Some(r#"{"strict": true, "channel": 1, "type": "Square", "amplitude": 2, "frequency": 20, "duty": 50}"#)).data();
+    let r = c.dl("start_streaming", Some(r#"{"strict": true, "duration": 0.02, "sample_rate": 1000, "trigger_source": "Input1", "trigger_level": 0.5}"#));
+    assert_eq!(r.data()["trigger_source"], "Input1");
+    let (channels, _, _) = drain(&mut c, r#"{"stream_id": "logsink0"}"#);
+    // 20 ms from the rising edge of a 20 Hz square: all within the high half-period.
+    assert_eq!(channels, vec![vec![1.0; 20]]);
+}
