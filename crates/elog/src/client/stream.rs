@@ -1,0 +1,286 @@
+//! The gap-less record stream: polls `FETCh?`, yields every record once and
+//! in order, and reports lost records instead of hiding them.
+
+use std::collections::VecDeque;
+use std::thread;
+use std::time::{Duration as StdDuration, Instant};
+
+use elog_core::RecordTime;
+
+use super::ElogClient;
+use super::error::{ClientError, DeviceError, Result};
+
+/// The device-specific code this project's server uses for lost records.
+const CODE_RECORDS_LOST: i32 = elog_core::error::CODE_RECORDS_LOST as i32;
+
+/// One record, as the stream yields it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// Position in this stream, counting lost records whose number is known:
+    /// consecutive records have consecutive numbers.
+    pub seq: u64,
+    /// The timestamp (`None` with `TIM OFF`).
+    pub time: Option<RecordTime>,
+    /// Items × calculations values, channel-major, as configured.
+    pub values: Vec<f32>,
+}
+
+/// Records the server overwrote before they were fetched.
+#[derive(Clone, Debug, Eq, PartialEq)]
+pub struct Lost {
+    /// How many (`None` when the server's message does not say).
+    pub count: Option<u64>,
+    /// The error-queue entry that reported it.
+    pub error: DeviceError,
+}
+
+/// What the stream yields.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The next record.
+    Record(Record),
+    /// Records were lost right before the next record.
+    Lost(Lost),
+}
+
+/// Counters of a stream.
+#[derive(Clone, Copy, Debug, Default, Eq, PartialEq)]
+pub struct StreamStats {
+    /// Records yielded.
+    pub records: u64,
+    /// Records reported lost (known counts).
+    pub lost: u64,
+    /// Loss reports (including those without a count).
+    pub loss_reports: u64,
+    /// `FETCh?` queries sent.
+    pub fetches: u64,
+}
+
+/// A gap-less reader of records over an [`ElogClient`].
+///
+/// Each poll sends `FETCh? n` (as many as fit the answer limit, or
+/// [`RecordStream::batch`]), and after an answer with records drains the
+/// error queue: an entry reporting lost records (code `+203` here, or any
+/// positive code whose text says "lost") becomes [`Event::Lost`] placed
+/// before the records of that answer (the lost ones are older); any other
+/// entry ends the stream with [`ClientError::Device`] after the records.
+/// When an answer was not full the stream waits [`RecordStream::poll_interval`]
+/// (counted from the previous query) before asking again; a full answer is
+/// followed at once by the next query.
+///
+/// As an [`Iterator`], `next` blocks until an event arrives; it fails with
+/// [`ClientError::Stalled`] if no record comes for the idle limit, and ends
+/// after the first error. [`RecordStream::next_before`] waits at most until a
+/// deadline.
+#[derive(Debug)]
+pub struct RecordStream<'c> {
+    client: &'c mut ElogClient,
+    queue: VecDeque<Event>,
+    failure: Option<ClientError>,
+    next_seq: u64,
+    batch: usize,
+    poll: StdDuration,
+    idle_limit: Option<StdDuration>,
+    last_record: Instant,
+    next_poll: Instant,
+    done: bool,
+    stats: StreamStats,
+}
+
+impl<'c> RecordStream<'c> {
+    /// A stream with a poll interval of half the period (1 ms … 1 s) and an
+    /// idle limit of two periods plus 10 s.
+    pub fn new(client: &'c mut ElogClient) -> Self {
+        let period =
+            StdDuration::from_nanos(client.config().period.as_nanos().max(0).unsigned_abs());
+        let now = Instant::now();
+        RecordStream {
+            client,
+            queue: VecDeque::new(),
+            failure: None,
+            next_seq: 0,
+            batch: 0,
+            poll: (period / 2).clamp(StdDuration::from_millis(1), StdDuration::from_secs(1)),
+            idle_limit: Some(
+                period
+                    .saturating_mul(2)
+                    .saturating_add(StdDuration::from_secs(10)),
+            ),
+            last_record: now,
+            next_poll: now,
+            done: false,
+            stats: StreamStats::default(),
+        }
+    }
+
+    /// Sets the pause between queries when the server had nothing more.
+    #[must_use]
+    pub fn poll_interval(mut self, interval: StdDuration) -> Self {
+        self.poll = interval;
+        self
+    }
+
+    /// Asks for at most `n` records per `FETCh?` (0: as many as fit).
+    #[must_use]
+    pub fn batch(mut self, n: usize) -> Self {
+        self.batch = n;
+        self
+    }
+
+    /// Fails with [`ClientError::Stalled`] after this long without a record
+    /// (`None`: wait for ever — the socket still has its own timeouts).
+    #[must_use]
+    pub fn idle_limit(mut self, limit: Option<StdDuration>) -> Self {
+        self.idle_limit = limit;
+        self
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> StreamStats {
+        self.stats
+    }
+
+    /// The connection (e.g. to stop ELOG between events).
+    pub fn client(&mut self) -> &mut ElogClient {
+        self.client
+    }
+
+    /// Waits for the next event until `deadline`: `Ok(None)` when it passed
+    /// without one.
+    pub fn next_before(&mut self, deadline: Instant) -> Result<Option<Event>> {
+        self.next_event(Some(deadline))
+    }
+
+    fn next_event(&mut self, deadline: Option<Instant>) -> Result<Option<Event>> {
+        loop {
+            if let Some(e) = self.queue.pop_front() {
+                return Ok(Some(e));
+            }
+            if let Some(f) = self.failure.take() {
+                self.done = true;
+                return Err(f);
+            }
+            if self.done {
+                return Ok(None);
+            }
+            let now = Instant::now();
+            if let Some(limit) = self.idle_limit
+                && now.duration_since(self.last_record) > limit
+            {
+                self.done = true;
+                return Err(ClientError::Stalled(limit));
+            }
+            if deadline.is_some_and(|d| now >= d) {
+                return Ok(None);
+            }
+            if now < self.next_poll {
+                let mut wake = self.next_poll;
+                if let Some(d) = deadline {
+                    wake = wake.min(d);
+                }
+                thread::sleep(wake - now);
+                continue;
+            }
+            if let Err(e) = self.poll_once() {
+                self.done = true;
+                return Err(e);
+            }
+        }
+    }
+
+    /// Sends one `FETCh?` (and, after records, drains the error queue); the
+    /// events are queued. Returns how many records the answer held.
+    fn poll_once(&mut self) -> Result<usize> {
+        let asked = Instant::now();
+        let limit = if self.batch == 0 {
+            self.client.fetch_limit()
+        } else {
+            self.batch.min(self.client.fetch_limit())
+        };
+        let records = self.client.fetch(limit)?;
+        self.stats.fetches += 1;
+        let n = records.len();
+        self.next_poll = if n >= limit { asked } else { asked + self.poll };
+        if n == 0 {
+            return Ok(0);
+        }
+        for error in self.client.errors()? {
+            if is_loss(&error) {
+                let count = loss_count(&error);
+                self.next_seq += count.unwrap_or(0);
+                self.stats.lost += count.unwrap_or(0);
+                self.stats.loss_reports += 1;
+                self.queue.push_back(Event::Lost(Lost { count, error }));
+            } else if self.failure.is_none() {
+                self.failure = Some(ClientError::Device(error));
+            }
+        }
+        for i in 0..n {
+            self.queue.push_back(Event::Record(Record {
+                seq: self.next_seq,
+                time: records.time(i),
+                values: records.row(i).collect(),
+            }));
+            self.next_seq += 1;
+        }
+        self.stats.records += n as u64;
+        self.last_record = Instant::now();
+        Ok(n)
+    }
+}
+
+impl Iterator for RecordStream<'_> {
+    type Item = Result<Event>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_event(None).transpose()
+    }
+}
+
+/// Whether an error-queue entry reports lost records.
+fn is_loss(e: &DeviceError) -> bool {
+    let says_lost = |s: &str| s.to_ascii_lowercase().contains("lost");
+    e.code == CODE_RECORDS_LOST
+        || (e.code > 0 && (says_lost(&e.text) || e.detail.as_deref().is_some_and(says_lost)))
+}
+
+/// The first whole number in the detail (or else the text).
+fn loss_count(e: &DeviceError) -> Option<u64> {
+    let first = |s: &str| {
+        s.split(|c: char| !c.is_ascii_digit())
+            .find(|w| !w.is_empty())
+            .and_then(|w| w.parse().ok())
+    };
+    e.detail
+        .as_deref()
+        .and_then(first)
+        .or_else(|| first(&e.text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(code: i32, text: &str, detail: Option<&str>) -> DeviceError {
+        DeviceError {
+            code,
+            text: text.into(),
+            detail: detail.map(Into::into),
+        }
+    }
+
+    #[test]
+    fn loss_reports() {
+        let ours = e(203, "ELOG records lost", Some("7 records lost"));
+        assert!(is_loss(&ours));
+        assert_eq!(loss_count(&ours), Some(7));
+        let other = e(1042, "Data lost: 12 values overwritten", None);
+        assert!(is_loss(&other));
+        assert_eq!(loss_count(&other), Some(12));
+        let vague = e(500, "ELOG buffer overrun, data lost", None);
+        assert!(is_loss(&vague));
+        assert_eq!(loss_count(&vague), None);
+        assert!(!is_loss(&e(201, "ELOG channel changed", Some("AI 1/1"))));
+        assert!(!is_loss(&e(-221, "Settings conflict", Some("lost"))));
+    }
+}
