@@ -125,6 +125,27 @@ impl Device {
         }
     }
 
+    /// Makes another client (named `client_name`) own the device; returns its key.
+    pub fn claim_for(&mut self, client_name: &str) -> String {
+        let key = self.new_key();
+        self.owner = Some(Owner {
+            key: key.clone(),
+            name: client_name.to_owned(),
+        });
+        key
+    }
+
+    fn new_key(&mut self) -> String {
+        self.keys_issued += 1;
+        let mix =
+            crate::signal::noise(self.unix_epoch.to_bits() ^ self.keys_issued.rotate_left(32));
+        format!(
+            "emu-{}-{:012x}",
+            self.keys_issued,
+            (mix.abs() * 2f64.powi(48)) as u64
+        )
+    }
+
     /// Serves one request at time `at`.
     pub fn handle(&mut self, req: &Request<'_>, at: Instant) -> Outcome {
         let now = self.time(at);
@@ -261,14 +282,7 @@ impl Device {
         let key = if same_owner {
             req.client_key.unwrap_or_default().to_owned()
         } else {
-            self.keys_issued += 1;
-            let mix =
-                crate::signal::noise(self.unix_epoch.to_bits() ^ self.keys_issued.rotate_left(32));
-            format!(
-                "emu-{}-{:012x}",
-                self.keys_issued,
-                (mix.abs() * 2f64.powi(48)) as u64
-            )
+            self.new_key()
         };
         self.owner = Some(Owner {
             key: key.clone(),

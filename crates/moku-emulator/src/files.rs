@@ -5,7 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::reply::ApiError;
 
 /// In-memory file targets with a total size cap.
-#[derive(Debug)]
 pub(crate) struct Files {
     targets: BTreeMap<&'static str, BTreeMap<String, Vec<u8>>>,
     reserved: BTreeSet<(String, String)>,
@@ -96,6 +95,22 @@ impl Files {
     /// Drops a reservation that will not be written.
     pub fn release(&mut self, target: &str, name: &str) {
         self.reserved.remove(&(target.to_owned(), name.to_owned()));
+    }
+}
+
+impl std::fmt::Debug for Files {
+    /// Names and sizes only: the contents can be large.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sizes: BTreeMap<&str, Vec<(&str, usize)>> = self
+            .targets
+            .iter()
+            .map(|(t, d)| (*t, d.iter().map(|(n, b)| (n.as_str(), b.len())).collect()))
+            .collect();
+        f.debug_struct("Files")
+            .field("files", &sizes)
+            .field("used", &self.used)
+            .field("capacity", &self.capacity)
+            .finish()
     }
 }
 

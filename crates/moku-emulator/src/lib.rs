@@ -155,6 +155,13 @@ impl Emulator {
         self.shared.device().set_input(input, signal)
     }
 
+    /// Makes the device owned by another client named `client_name`, as if it had claimed
+    /// ownership; returns that client's key. Requests with any other key are then refused, and a
+    /// claim needs `force_connect`.
+    pub fn claim_for(&self, client_name: &str) -> String {
+        self.shared.device().claim_for(client_name)
+    }
+
     /// Stops the server and waits for its thread (also done on drop).
     pub fn shutdown(mut self) {
         self.stop_now();

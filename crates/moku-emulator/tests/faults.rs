@@ -166,3 +166,16 @@ fn a_device_owned_by_another_client() {
             .contains("owned by")
     );
 }
+
+#[test]
+fn claim_for_makes_another_client_the_owner() {
+    let emu = emulator(Model::Go);
+    let key = emu.claim_for("Lab PC");
+    let mut me = Conn::open(emu.addr());
+    let r = common::claim(&mut me, false);
+    assert!(r.json()["messages"][0].as_str().unwrap().contains("Lab PC"));
+    me.key = Some(key);
+    assert_eq!(me.get("/api/moku/describe").data()["hardware"], "Moku:Go");
+    me.key = None;
+    common::claim(&mut me, true).data();
+}
