@@ -29,8 +29,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use elog_core::{
-    Calc, CalcList, ChannelId, Duration, Engine, Format, Instant, Limits, Timebase, TimestampMode,
-    fetch_count,
+    Calc, CalcList, ChannelId, Duration, Engine, Format, Instant, Limits, State, Timebase,
+    TimestampMode, fetch_count,
 };
 use scpi_parser::{Call, Device, Error, Identity};
 
@@ -250,6 +250,27 @@ impl ElogInstrument {
         Ok(())
     }
 
+    /// STARt: in CONFIG the items are first resolved again, so a run never
+    /// starts on a channel that disappeared (or changed) since ITEMs was set.
+    fn start(&mut self) -> Result<(), elog_core::Error> {
+        if self.engine.state() == State::Config {
+            let names: Vec<String> = self.engine.items().map(String::from).collect();
+            if let Some(gone) = names.iter().find(|n| self.registry.id_of(n).is_none()) {
+                return Err(elog_core::Error::ChannelRemoved {
+                    channel: gone.clone(),
+                });
+            }
+            // Picks up rate changes (and a channel that came back under a new id).
+            let outcome = self
+                .engine
+                .set_items(&self.registry, names.iter().map(String::as_str))?;
+            if let Some(e) = outcome.refused.into_iter().next() {
+                return Err(e);
+            }
+        }
+        self.engine.start(self.now, self.timebase)
+    }
+
     fn set_calculations(&mut self, call: &mut Call<'_>) -> Result<(), Error> {
         let args = *call.args();
         let mut calcs = [Calc::Avg; 4];
@@ -383,10 +404,7 @@ impl Device for ElogInstrument {
                 self.engine.set_timestamp(m).map_err(engine_err)?;
             }
             Command::TimestampQuery => call.response().chars(self.engine.timestamp().as_str())?,
-            Command::Start => self
-                .engine
-                .start(self.now, self.timebase)
-                .map_err(engine_err)?,
+            Command::Start => self.start().map_err(engine_err)?,
             Command::Stop => self.engine.stop(),
             Command::Reset => self.engine.reset(),
             Command::StateQuery => call.response().chars(self.engine.state().as_str())?,
