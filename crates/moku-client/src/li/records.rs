@@ -67,11 +67,20 @@ impl Chain {
         match ops.as_slice() {
             [] => Self::Identity,
             [ResolvedOp::Mul(k)] => Self::Mul(*k),
+            // Dividing by a power of two equals multiplying by its exact reciprocal.
+            [ResolvedOp::Div(k)] if is_power_of_two(*k) => Self::Mul(1.0 / *k),
             [ResolvedOp::Div(k)] => Self::Div(*k),
             [ResolvedOp::Mul(a), ResolvedOp::Add(b)] => Self::MulAdd(*a, *b),
             _ => Self::General(ops),
         }
     }
+}
+
+/// True for ±2^n with a normal reciprocal (so `x / k == x * (1 / k)` for every `x`).
+fn is_power_of_two(k: f64) -> bool {
+    let bits = k.to_bits();
+    let exp = (bits >> 52) & 0x7ff;
+    k.is_normal() && bits & ((1u64 << 52) - 1) == 0 && (1..2046).contains(&exp)
 }
 
 /// Per-channel decoding state.
@@ -123,11 +132,21 @@ fn run_fast<F: Fn(f64) -> f64>(kind: Fast, bytes: &[u8], out: &mut Vec<f64>, f: 
 fn read_bits(buf: &[u8], pos: usize, bits: u32) -> u64 {
     let first = pos / 8;
     let shift = pos % 8;
-    let need = (shift + bits as usize).div_ceil(8);
-    let mut acc: u128 = 0;
-    for (i, b) in buf[first..first + need].iter().enumerate() {
-        acc |= u128::from(*b) << (8 * i);
-    }
+    let acc: u128 = match buf.get(first..first + 16) {
+        Some(s) => {
+            let mut a = [0u8; 16];
+            a.copy_from_slice(s);
+            u128::from_le_bytes(a)
+        }
+        None => {
+            let need = (shift + bits as usize).div_ceil(8);
+            let mut acc = 0u128;
+            for (i, b) in buf[first..first + need].iter().enumerate() {
+                acc |= u128::from(*b) << (8 * i);
+            }
+            acc
+        }
+    };
     let v = acc >> shift;
     let mask = if bits == 64 {
         u128::from(u64::MAX)
@@ -209,11 +228,61 @@ impl ChannelDecoder {
             self.fast_decode(&block[..whole], out);
             self.carry.extend_from_slice(&block[whole..]);
         } else {
-            self.carry.extend_from_slice(block);
-            let end = self.general_decode(out);
-            self.carry.drain(..end / 8);
-            self.bit = end % 8;
+            self.push_general(block, out);
         }
+    }
+
+    /// The general path without copying whole blocks: only a partial record carried over from
+    /// the previous block is joined with the start of this one.
+    fn push_general(&mut self, block: &[u8], out: &mut Vec<f64>) {
+        let mut start_bit = 0;
+        if !self.carry.is_empty() {
+            let carry_bits = self.carry.len() * 8;
+            // Enough bytes to finish any record attempt that starts inside the carry.
+            let prefix = (self.format.bits.div_ceil(8) + 2).min(block.len());
+            self.carry.extend_from_slice(&block[..prefix]);
+            let end = Self::decode_bits(
+                &self.format,
+                &self.chains,
+                &self.carry,
+                self.bit,
+                out,
+                &mut self.records,
+            );
+            if end < carry_bits || prefix == block.len() {
+                self.carry.drain(..end / 8);
+                self.bit = end % 8;
+                if prefix == block.len() {
+                    return;
+                }
+                // Unreachable in practice (the prefix always suffices); keep the data anyway.
+                self.carry.truncate(self.carry.len() - prefix);
+                self.carry.extend_from_slice(block);
+                let end = Self::decode_bits(
+                    &self.format,
+                    &self.chains,
+                    &self.carry,
+                    self.bit,
+                    out,
+                    &mut self.records,
+                );
+                self.carry.drain(..end / 8);
+                self.bit = end % 8;
+                return;
+            }
+            start_bit = end - carry_bits;
+            self.carry.clear();
+        }
+        let end = Self::decode_bits(
+            &self.format,
+            &self.chains,
+            block,
+            start_bit,
+            out,
+            &mut self.records,
+        );
+        self.carry.extend_from_slice(&block[end / 8..]);
+        self.bit = end % 8;
     }
 
     fn fast_decode(&mut self, bytes: &[u8], out: &mut Vec<f64>) {
@@ -232,38 +301,46 @@ impl ChannelDecoder {
         self.records += (out.len() - before) as u64;
     }
 
-    /// Decodes whole records from `carry` starting at `bit`; returns the bit where it stopped.
-    fn general_decode(&mut self, out: &mut Vec<f64>) -> usize {
-        let total = self.carry.len() * 8;
-        let mut pos = self.bit;
-        let mut rec: Vec<f64> = Vec::with_capacity(self.format.outputs);
+    /// Decodes whole records from `buf` starting at bit `start`; returns the bit where it
+    /// stopped (the start of the first incomplete record attempt).
+    fn decode_bits(
+        format: &RecordFormat,
+        chains: &[Vec<ResolvedOp>],
+        buf: &[u8],
+        start: usize,
+        out: &mut Vec<f64>,
+        records: &mut u64,
+    ) -> usize {
+        let total = buf.len() * 8;
+        let mut pos = start;
         'records: loop {
-            rec.clear();
             let mut p = pos;
-            for f in &self.format.fields {
+            let before = out.len();
+            for f in &format.fields {
                 if p + f.bits as usize > total {
+                    out.truncate(before);
                     break 'records;
                 }
-                let raw = read_bits(&self.carry, p, f.bits);
+                let raw = read_bits(buf, p, f.bits);
                 if let Some(lit) = f.literal
                     && !literal_matches(f.kind, f.bits, raw, lit)
                 {
                     // Drop the partial record; move on by one byte from the failing field.
+                    out.truncate(before);
                     pos = p + 8;
                     continue 'records;
                 }
                 p += f.bits as usize;
                 if f.kind != FieldKind::Padding {
-                    rec.push(field_value(f.kind, f.bits, raw));
+                    let i = out.len() - before;
+                    let v = field_value(f.kind, f.bits, raw);
+                    out.push(match chains.get(i) {
+                        Some(ops) => apply(ops, v),
+                        None => v,
+                    });
                 }
             }
-            for (i, v) in rec.iter().enumerate() {
-                out.push(match self.chains.get(i) {
-                    Some(ops) => apply(ops, *v),
-                    None => *v,
-                });
-            }
-            self.records += 1;
+            *records += 1;
             pos = p;
         }
         pos.min(total)
