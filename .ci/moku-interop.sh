@@ -33,13 +33,14 @@ fi
 EMU_BIN="${MOKU_EMULATOR_BIN:-$TARGET_DIR/release/examples/moku_emulator}"
 
 EMU_OUT="$(mktemp)"
+CLI_DIR="$(mktemp -d)"
 EMU_PID=""
 cleanup() {
   if [ -n "$EMU_PID" ]; then
     kill "$EMU_PID" 2>/dev/null || true
     wait "$EMU_PID" 2>/dev/null || true
   fi
-  rm -f "$EMU_OUT"
+  rm -rf "$EMU_OUT" "$CLI_DIR"
 }
 trap cleanup EXIT
 
@@ -55,6 +56,10 @@ done
 [ -n "$ADDR" ] || { echo "emulator did not report its address" >&2; exit 1; }
 echo "emulator listening on $ADDR"
 
-chmod +x "$INTEROP/fake_mokucli"
-MOKU_CLI_PATH="$(pwd)/$INTEROP/fake_mokucli" \
-  "$VENV/bin/python" "$INTEROP/official_client.py" "$ADDR"
+# The fake mokucli runs on the venv's interpreter through a tiny wrapper: a `python3` found on
+# PATH may be a slow shim (pyenv), and the client allows the stream listener only ~2 s to appear.
+PY="$(cd "$VENV/bin" && pwd)/python"
+printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$PY" "$(pwd)/$INTEROP/fake_mokucli" >"$CLI_DIR/mokucli"
+chmod +x "$CLI_DIR/mokucli"
+MOKU_CLI_PATH="$CLI_DIR/mokucli" PYTHONUNBUFFERED=1 \
+  "$PY" "$INTEROP/official_client.py" "$ADDR"

@@ -20,7 +20,10 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import atexit
+import faulthandler
 import os
+import shutil
 import sys
 import tarfile
 import tempfile
@@ -29,10 +32,14 @@ import traceback
 import warnings
 from pathlib import Path
 
+# Never hang CI: after 300 s print every thread's stack and exit with an error.
+faulthandler.dump_traceback_later(300, exit=True)
+
 HERE = Path(__file__).resolve().parent
 HOST = sys.argv[1] if len(sys.argv) > 1 else sys.exit("usage: official_client.py HOST:PORT")
 INSTRUMENTS_BUILD = 4400  # moku-emulator's Config::default().instruments_build
 WORK = Path(tempfile.mkdtemp(prefix="moku-interop-"))
+atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 
 # Fake bitstreams where the client looks for them (spec §3.6), before `moku` reads the path.
 DATA = WORK / "data"

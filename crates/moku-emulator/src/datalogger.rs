@@ -627,8 +627,9 @@ impl Datalogger {
             ));
         }
         out.push_str(&format!(
-            "Acquisition rate: {:.10e} Hz, {} mode\n",
-            s.sample_rate, s.acquisition_mode
+            "Acquisition rate: {} Hz, {} mode\n",
+            crate::li::sci(s.sample_rate),
+            s.acquisition_mode
         ));
         for (i, o) in s.outputs.iter().enumerate() {
             let w = &o.waveform;

@@ -112,12 +112,12 @@ impl LiDocument {
     pub fn csv_header(&self) -> String {
         let mut s = String::from("% Moku Data Logger (moku-emulator)\r\n");
         s.push_str(&format!(
-            "% Acquisition rate: {:.10e} Hz\r\nTime (s)",
-            if self.time_step > 0.0 {
+            "% Acquisition rate: {} Hz\r\nTime (s)",
+            sci(if self.time_step > 0.0 {
                 1.0 / self.time_step
             } else {
                 0.0
-            }
+            })
         ));
         for i in 0..self.channels.len() {
             s.push_str(&format!(", {} (V)", self.name(i)));
@@ -138,6 +138,19 @@ impl std::fmt::Display for EncodeError {
 }
 
 impl std::error::Error for EncodeError {}
+
+/// `v` in Python's `{:.10e}` style (`1.0000000000e+03`), as the device's text uses.
+pub(crate) fn sci(v: f64) -> String {
+    let s = format!("{v:.10e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) => {
+            let exp: i32 = exp.parse().unwrap_or(0);
+            let sign = if exp < 0 { '-' } else { '+' };
+            format!("{mantissa}e{sign}{:02}", exp.unsigned_abs())
+        }
+        None => s,
+    }
+}
 
 /// The value in volts that `volts` becomes after encoding: rounded to 1/65536 V and saturated to
 /// the `i32` range. NaN becomes 0.
@@ -246,6 +259,13 @@ mod tests {
         );
         let first = i32::from_le_bytes(b[start + 16..start + 20].try_into().unwrap());
         assert_eq!(first, 65536);
+    }
+
+    #[test]
+    fn scientific_notation_like_python() {
+        assert_eq!(sci(1000.0), "1.0000000000e+03");
+        assert_eq!(sci(1.5e-7), "1.5000000000e-07");
+        assert_eq!(sci(0.0), "0.0000000000e+00");
     }
 
     #[test]

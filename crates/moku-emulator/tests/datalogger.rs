@@ -146,6 +146,13 @@ fn acquisition_mode_and_inputs() {
         Some(r#"{"strict": true, "channel": 2, "disable": false}"#),
     )
     .data();
+    let summary = c.dl("summary", None).data();
+    let summary = summary.as_str().unwrap();
+    assert!(summary.starts_with("Moku:Lab Data Logger\n"), "{summary}");
+    assert!(
+        summary.contains("\nAcquisition rate: 1.0000000000e+03 Hz, Precision mode\n"),
+        "{summary}"
+    );
     assert!(
         !c.dl("summary", None)
             .data()
