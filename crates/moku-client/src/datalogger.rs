@@ -185,7 +185,7 @@ impl Datalogger {
         self.validate = validate;
     }
 
-    /// The warnings of the most recent reply that carried any.
+    /// The warnings of the most recent enveloped reply of this session (empty when it had none).
     pub fn last_warnings(&self) -> Vec<String> {
         self.session.last_warnings()
     }

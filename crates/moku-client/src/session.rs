@@ -304,20 +304,21 @@ impl Shared {
     }
 
     fn record_warnings(&self, operation: &str, messages: &[String]) {
-        let mut st = self.lock();
-        st.last_warnings = messages.to_vec();
-        for m in messages {
-            let w = Warning {
-                operation: operation.to_owned(),
-                message: m.clone(),
-            };
-            if let Some(h) = &self.options.warning_handler {
-                h(&w);
+        let new: Vec<Warning> =
+            messages.iter().map(|m| Warning { operation: operation.to_owned(), message: m.clone() }).collect();
+        {
+            let mut st = self.lock();
+            st.last_warnings = messages.to_vec();
+            let len = st.warnings.len();
+            let overflow = (len + new.len()).saturating_sub(MAX_QUEUED_WARNINGS);
+            st.warnings.drain(..overflow.min(len));
+            st.warnings.extend(new.iter().cloned());
+        }
+        // Outside the lock: the handler may call back into the session.
+        if let Some(h) = &self.options.warning_handler {
+            for w in &new {
+                h(w);
             }
-            if st.warnings.len() >= MAX_QUEUED_WARNINGS {
-                st.warnings.remove(0);
-            }
-            st.warnings.push(w);
         }
     }
 
@@ -615,7 +616,7 @@ impl Session {
         core::mem::take(&mut self.shared.lock().warnings)
     }
 
-    /// The `messages` of the most recent successful reply that carried any.
+    /// The `messages` of the most recent successful enveloped reply (empty when it had none).
     pub fn last_warnings(&self) -> Vec<String> {
         self.shared.lock().last_warnings.clone()
     }
