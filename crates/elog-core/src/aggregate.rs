@@ -52,22 +52,21 @@ impl Acc {
     }
 
     /// Adds a run of samples (the vectorised batch kernel).
+    ///
+    /// The run is cut into L1-sized blocks; each block is walked by two tight
+    /// lane loops (sum + squares, min + max). One loop doing all four keeps
+    /// 32 accumulators live and the compiler spills them; two loops over a
+    /// block that sits in L1 vectorise cleanly.
     #[inline]
     pub fn push_slice(&mut self, xs: &[f64]) {
         let mut s = [0.0f64; LANES];
         let mut q = [0.0f64; LANES];
         let mut lo = [f64::INFINITY; LANES];
         let mut hi = [f64::NEG_INFINITY; LANES];
-        let chunks = xs.chunks_exact(LANES);
-        let rest = chunks.remainder();
-        for c in chunks {
-            for j in 0..LANES {
-                let x = c[j];
-                s[j] += x;
-                q[j] += x * x;
-                lo[j] = if x < lo[j] { x } else { lo[j] };
-                hi[j] = if x > hi[j] { x } else { hi[j] };
-            }
+        let whole = xs.len() - xs.len() % LANES;
+        for block in xs[..whole].chunks(BLOCK) {
+            sum_sq::<LANES>(block, &mut s, &mut q);
+            min_max::<LANES>(block, &mut lo, &mut hi);
         }
         for j in 0..LANES {
             self.sum += s[j];
@@ -75,7 +74,7 @@ impl Acc {
             self.min = if lo[j] < self.min { lo[j] } else { self.min };
             self.max = if hi[j] > self.max { hi[j] } else { self.max };
         }
-        for &x in rest {
+        for &x in &xs[whole..] {
             self.sum += x;
             self.sq += x * x;
             self.min = if x < self.min { x } else { self.min };
@@ -161,13 +160,17 @@ impl FrameAcc {
         q.copy_from_slice(&self.sq[..N]);
         lo.copy_from_slice(&self.min[..N]);
         hi.copy_from_slice(&self.max[..N]);
-        for f in frames.chunks_exact(N) {
-            for j in 0..N {
-                let x = f[j];
-                s[j] += x;
-                q[j] += x * x;
-                lo[j] = if x < lo[j] { x } else { lo[j] };
-                hi[j] = if x > hi[j] { x } else { hi[j] };
+        let whole = frames.len() - frames.len() % N;
+        for block in frames[..whole].chunks(BLOCK) {
+            if N >= 16 {
+                // 16 lanes × 2 statistics would not fit the registers: one pass each.
+                lane_pass::<N, SUM>(block, &mut s);
+                lane_pass::<N, SQ>(block, &mut q);
+                lane_pass::<N, MIN>(block, &mut lo);
+                lane_pass::<N, MAX>(block, &mut hi);
+            } else {
+                sum_sq::<N>(block, &mut s, &mut q);
+                min_max::<N>(block, &mut lo, &mut hi);
             }
         }
         self.sum[..N].copy_from_slice(&s);
@@ -188,6 +191,74 @@ impl FrameAcc {
             }
         }
     }
+}
+
+/// Samples per block of the lane loops (16 KiB of `f64`: stays in L1).
+const BLOCK: usize = 2048;
+
+/// Lane sums and sums of squares over `xs` (`xs.len()` a multiple of `L`).
+#[inline(never)]
+fn sum_sq<const L: usize>(xs: &[f64], s: &mut [f64; L], q: &mut [f64; L]) {
+    let (mut a, mut b) = (*s, *q);
+    for c in xs.chunks_exact(L) {
+        for j in 0..L {
+            a[j] += c[j];
+        }
+        for j in 0..L {
+            b[j] += c[j] * c[j];
+        }
+    }
+    (*s, *q) = (a, b);
+}
+
+const SUM: u8 = 0;
+const SQ: u8 = 1;
+const MIN: u8 = 2;
+const MAX: u8 = 3;
+
+/// One statistic `K` in lanes over `xs` (`xs.len()` a multiple of `L`).
+#[inline(never)]
+fn lane_pass<const L: usize, const K: u8>(xs: &[f64], acc: &mut [f64; L]) {
+    let mut a = *acc;
+    for c in xs.chunks_exact(L) {
+        for j in 0..L {
+            let x = c[j];
+            a[j] = match K {
+                SUM => a[j] + x,
+                SQ => a[j] + x * x,
+                MIN => {
+                    if x < a[j] {
+                        x
+                    } else {
+                        a[j]
+                    }
+                }
+                _ => {
+                    if x > a[j] {
+                        x
+                    } else {
+                        a[j]
+                    }
+                }
+            };
+        }
+    }
+    *acc = a;
+}
+
+/// Lane minima and maxima over `xs`, branch-free (`xs.len()` a multiple of `L`).
+#[inline(never)]
+fn min_max<const L: usize>(xs: &[f64], lo: &mut [f64; L], hi: &mut [f64; L]) {
+    let (mut a, mut b) = (*lo, *hi);
+    for c in xs.chunks_exact(L) {
+        for j in 0..L {
+            a[j] = if c[j] < a[j] { c[j] } else { a[j] };
+        }
+        for j in 0..L {
+            b[j] = if c[j] > b[j] { c[j] } else { b[j] };
+        }
+    }
+    (*lo, *hi) = (a, b);
 }
 
 #[cfg(test)]
