@@ -45,7 +45,9 @@ atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 DATA = WORK / "data"
 BITSTREAM_DIR = DATA / "instruments" / str(INSTRUMENTS_BUILD) / "mokupro"
 BITSTREAM_DIR.mkdir(parents=True)
-for name in ("01-000", "01-007-00"):
+NAMES = ["01-000", "01-007-00", "04-000"]
+NAMES += [f"04-000-{i:02}" for i in range(4)] + [f"04-007-{i:02}" for i in range(4)]
+for name in NAMES:
     manifest = json.dumps({"items": [{"sha256": f"fake-{name}-" + "0" * 48}]}).encode()
     with tarfile.open(BITSTREAM_DIR / f"{name}.mokuinst", "w") as tar:
         info = tarfile.TarInfo("MANIFEST")
@@ -330,6 +332,39 @@ def ownership():
     other.relinquish_ownership()
 
 
+def multi_instrument():
+    from moku.instruments import MultiInstrument
+
+    m = MultiInstrument(HOST, platform_id=4, force_connect=True)
+    try:
+        dl2 = m.set_instrument(2, Datalogger)
+        assert m.get_instruments() == ["", "datalogger", "", ""], m.get_instruments()
+        conns = [{"source": "Input1", "destination": "Slot2InA"}]
+        assert m.set_connections(conns) == conns
+        assert m.get_connections() == conns
+        assert dl2.set_samplerate(2000)["sample_rate"] == 2000
+        assert dl2.get_samplerate()["sample_rate"] == 2000
+        r = dl2.start_streaming(duration=0.1, sample_rate=1000)
+        assert r["stream_id"] == "logsink1", r
+        samples = 0
+        while True:
+            try:
+                chunk = dl2.get_chunk()  # topic logformat1
+            except StreamException as e:
+                assert "End of stream" in str(e), e
+                break
+            if chunk:
+                samples += len(fake_mokucli.decode_li(chunk)[2][0])
+            else:
+                time.sleep(0.02)
+        assert samples == 100, samples
+        dl2.stop_streaming()
+        dl2.relinquish_ownership()  # a slot object never relinquishes (spec §3.4)
+        assert dl2.get_samplerate()["sample_rate"] == 2000
+    finally:
+        m.relinquish_ownership()
+
+
 check("describe, name, serial, versions, calibration date", device_info)
 check("bitstreams uploaded and listed", bitstreams_uploaded)
 check("set_defaults, set_frontend, get_frontend", frontend)
@@ -349,6 +384,7 @@ check("stop_streaming while running", streaming_stop_early)
 check("get_stream_data through the fake mokucli", streaming_mokucli)
 check("stream_to_file through the fake mokucli", streaming_to_file)
 check("ownership: refused without force_connect, key rules", ownership)
+check("MultiInstrument: platform, set_instrument in slot 2, connections, streaming", multi_instrument)
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -175,7 +175,22 @@ impl Device {
             }
             ["mim", op] => self.mim(req, op).into(),
             [slot, "datalogger", rest @ ..] if slot.starts_with("slot") => {
-                self.slot(req, slot, rest, now).into()
+                match slot["slot".len()..].parse::<u8>() {
+                    Ok(n) if (1..=self.num_slots).contains(&n) => {
+                        self.slot(req, n, rest, now).into()
+                    }
+                    _ => Reply::not_found(req.path).into(),
+                }
+            }
+            // The unslotted form of the vendor's cURL examples: the first slot running a
+            // Datalogger (slot 1 in single-instrument mode).
+            ["datalogger", op] => {
+                let n = self
+                    .slots
+                    .iter()
+                    .position(Option::is_some)
+                    .map_or(1, |i| i + 1);
+                self.slot(req, n as u8, &[op], now).into()
             }
             [target, op, rest @ ..] if self.files.has_target(target) => {
                 self.file_op(req, target, op, rest).into()
@@ -459,11 +474,8 @@ impl Device {
         }
     }
 
-    fn slot(&mut self, req: &Request<'_>, slot: &str, rest: &[&str], now: f64) -> Reply {
-        let n = match slot["slot".len()..].parse::<u8>() {
-            Ok(n) if (1..=self.num_slots).contains(&n) => n,
-            _ => return Reply::not_found(req.path),
-        };
+    /// `/api/slot<n>/datalogger[/<op>]`, with `n` in `1..=num_slots`.
+    fn slot(&mut self, req: &Request<'_>, n: u8, rest: &[&str], now: f64) -> Reply {
         let idx = usize::from(n - 1);
         let Some(op) = rest.first() else {
             // The explicit multi-instrument deploy.

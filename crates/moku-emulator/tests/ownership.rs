@@ -208,6 +208,11 @@ fn multi_instrument_slots_deploy_explicitly() {
         c.get("/api/mim/get_instruments").data(),
         json!(["datalogger"])
     );
+    // The unslotted form of the vendor's cURL examples reaches slot 1.
+    assert_eq!(
+        c.get("/api/datalogger/get_samplerate").data()["sample_rate"],
+        1000.0
+    );
     assert_eq!(c.get("/api/moku/platform/2").data(), Value::Null);
     assert_eq!(c.get("/api/mim/get_instruments").data(), json!(["", ""]));
     assert_eq!(
