@@ -69,6 +69,7 @@ pub struct MokucliStream {
     child: Child,
     reader: BufReader<TcpStream>,
     stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
     ended: bool,
 }
 
@@ -86,8 +87,19 @@ pub fn find_mokucli(explicit: Option<&Path>) -> PathBuf {
 
 impl MokucliStream {
     /// Starts `mokucli stream` for `stream_id` on the device at `host` (as given, may include
-    /// `:port`) and connects to its output (5 attempts, 0.5 s apart).
+    /// `:port`) and connects to its output (5 attempts, 0.5 s apart, as the official client).
     pub fn start(mokucli: Option<&Path>, host: &str, stream_id: &str) -> Result<Self> {
+        Self::start_with_retries(mokucli, host, stream_id, 5, Duration::from_millis(500))
+    }
+
+    /// Like [`MokucliStream::start`] with an explicit number of connection attempts and pause.
+    pub fn start_with_retries(
+        mokucli: Option<&Path>,
+        host: &str,
+        stream_id: &str,
+        attempts: u32,
+        pause: Duration,
+    ) -> Result<Self> {
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|l| l.local_addr())
             .map_err(|e| Error::Mokucli(format!("no free local port: {e}")))?
@@ -104,9 +116,10 @@ impl MokucliStream {
             .spawn()
             .map_err(|e| Error::Mokucli(format!("cannot start {}: {e}", exe.display())))?;
         let stderr = Arc::new(Mutex::new(String::new()));
+        let mut stderr_reader = None;
         if let Some(mut err) = child.stderr.take() {
             let sink = Arc::clone(&stderr);
-            std::thread::spawn(move || {
+            stderr_reader = Some(std::thread::spawn(move || {
                 let mut buf = [0u8; 4096];
                 while let Ok(n) = err.read(&mut buf) {
                     if n == 0 {
@@ -119,23 +132,38 @@ impl MokucliStream {
                         s.push_str(&String::from_utf8_lossy(&buf[..n]));
                     }
                 }
-            });
+            }));
         }
         let mut last = None;
-        for attempt in 0..5 {
+        for attempt in 0..attempts.max(1) {
             if attempt > 0 {
-                std::thread::sleep(Duration::from_millis(500));
+                std::thread::sleep(pause);
             }
             match TcpStream::connect((Ipv4Addr::LOCALHOST, port)) {
                 Ok(s) => {
+                    let reader = BufReader::new(s);
                     return Ok(Self {
                         child,
-                        reader: BufReader::new(s),
+                        reader,
                         stderr,
+                        stderr_reader,
                         ended: false,
                     });
                 }
                 Err(e) => last = Some(e),
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                if let Some(h) = stderr_reader.take() {
+                    let _ = h.join();
+                }
+                let text = stderr
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .trim()
+                    .to_owned();
+                return Err(Error::Mokucli(format!(
+                    "mokucli exited with {status} before serving: {text}"
+                )));
             }
         }
         let _ = child.kill();
@@ -188,6 +216,9 @@ impl MokucliStream {
             .map_err(|e| Error::Stream(format!("reading from mokucli: {e}")))?;
         if n == 0 {
             let _ = self.child.wait();
+            if let Some(h) = self.stderr_reader.take() {
+                let _ = h.join();
+            }
             return Err(self
                 .failure()
                 .unwrap_or_else(|| Error::Stream("mokucli closed the stream without EOS".into())));

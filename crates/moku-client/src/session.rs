@@ -304,8 +304,13 @@ impl Shared {
     }
 
     fn record_warnings(&self, operation: &str, messages: &[String]) {
-        let new: Vec<Warning> =
-            messages.iter().map(|m| Warning { operation: operation.to_owned(), message: m.clone() }).collect();
+        let new: Vec<Warning> = messages
+            .iter()
+            .map(|m| Warning {
+                operation: operation.to_owned(),
+                message: m.clone(),
+            })
+            .collect();
         {
             let mut st = self.lock();
             st.last_warnings = messages.to_vec();

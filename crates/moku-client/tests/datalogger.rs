@@ -8,7 +8,7 @@ use std::time::Duration;
 use moku_client::li;
 use moku_client::{
     AcquisitionMode, Coupling, Impedance, Load, LogEvent, LoggingOptions, Model, Num, Range,
-    StreamState, StreamingOptions, Termination, TriggerSource, Waveform, WaveformType,
+    StreamState, StreamingOptions, Termination, Waveform, WaveformType,
 };
 use moku_emulator::{Model as EmuModel, Signal};
 
@@ -168,8 +168,6 @@ fn start_stop_logging_and_progress() {
     let started = dl
         .start_logging(&LoggingOptions {
             duration: Num::Int(30),
-            trigger_source: Some(TriggerSource::Input1),
-            trigger_level: Some(Num::Float(0.0)),
             ..LoggingOptions::default()
         })
         .unwrap();

@@ -36,8 +36,10 @@ fn ownership_is_released_on_drop_unless_persisted() {
     assert!(e.api_code().is_some(), "{e}");
     drop(first);
     // Relinquished on drop: a plain connect works again.
-    let mut keep = ConnectOptions::default();
-    keep.relinquish_on_drop = false;
+    let keep = ConnectOptions {
+        relinquish_on_drop: false,
+        ..ConnectOptions::default()
+    };
     let persisted = common::connect_with(&emu, keep).unwrap();
     drop(persisted);
     assert!(common::connect_with(&emu, ConnectOptions::default()).is_err());
