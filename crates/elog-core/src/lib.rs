@@ -87,6 +87,11 @@ pub mod records;
 mod ring;
 pub mod time;
 
+/// `docs/elog.md`, compiled so its embedding example stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../docs/elog.md")]
+mod elog_md {}
+
 pub use catalog::{ChannelCatalog, ChannelId, ChannelInfo, StaticCatalog};
 pub use config::{Calc, CalcList, Format, Limits, TimestampMode};
 pub use decode::{DecodeError, DecodeErrorKind, Layout, decode};
