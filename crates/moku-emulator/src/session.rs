@@ -23,9 +23,40 @@ pub(crate) struct Acquisition<'a> {
 }
 
 impl Acquisition<'_> {
-    /// Input `ch` (0-based) at emulator time `t`, clipped to the front end's range.
+    /// Input `ch` (0-based) at emulator time `t`: without its mean when the front end is AC
+    /// coupled (the steady state of the coupling's high-pass filter), then clipped to the range.
     pub fn value(&self, ch: usize, t: f64) -> f64 {
-        let v = match self.inputs.get(ch) {
+        let frontend = self.frontends.get(ch);
+        let v = self.raw(ch, t);
+        let v = if frontend.is_some_and(|f| f.coupling == "AC") {
+            v - self.mean(ch)
+        } else {
+            v
+        };
+        let half = frontend
+            .and_then(|f| range_volts(&f.range))
+            .map_or(f64::INFINITY, |r| r / 2.0);
+        v.clamp(-half, half)
+    }
+
+    fn output(&self, n: u8) -> Option<&Output> {
+        usize::from(n)
+            .checked_sub(1)
+            .and_then(|k| self.outputs.get(k))
+    }
+
+    /// The long-run mean of input `ch`'s signal.
+    fn mean(&self, ch: usize) -> f64 {
+        match self.inputs.get(ch) {
+            Some(Signal::Constant(v)) => *v,
+            Some(Signal::FromOutput(n)) => self.output(*n).map_or(0.0, |o| o.waveform.mean()),
+            Some(Signal::Sine { .. } | Signal::Noise { .. }) | None => 0.0,
+        }
+    }
+
+    /// Input `ch`'s signal at `t`, before the front end.
+    fn raw(&self, ch: usize, t: f64) -> f64 {
+        match self.inputs.get(ch) {
             Some(Signal::Constant(v)) => *v,
             Some(Signal::Sine {
                 amplitude,
@@ -34,18 +65,9 @@ impl Acquisition<'_> {
             Some(Signal::Noise { amplitude }) => {
                 amplitude * noise(t.to_bits() ^ ((ch as u64) << 56))
             }
-            Some(Signal::FromOutput(n)) => usize::from(*n)
-                .checked_sub(1)
-                .and_then(|k| self.outputs.get(k))
-                .map_or(0.0, |o| o.waveform.value(t)),
+            Some(Signal::FromOutput(n)) => self.output(*n).map_or(0.0, |o| o.waveform.value(t)),
             None => 0.0,
-        };
-        let half = self
-            .frontends
-            .get(ch)
-            .and_then(|f| range_volts(&f.range))
-            .map_or(f64::INFINITY, |r| r / 2.0);
-        v.clamp(-half, half)
+        }
     }
 
     /// The LI document for samples `[first, end)` of `channels`, sampled from `start_t` at `rate`.

@@ -135,6 +135,30 @@ impl Default for Waveform {
 }
 
 impl Waveform {
+    /// The mean output voltage over a period.
+    pub fn mean(&self) -> f64 {
+        let half = self.amplitude / 2.0;
+        match self.kind {
+            WaveKind::Off => 0.0,
+            WaveKind::Dc => self.dc_level,
+            WaveKind::Sine | WaveKind::Ramp | WaveKind::Noise => self.offset,
+            WaveKind::Square => {
+                self.offset + half * (2.0 * (self.duty / 100.0).clamp(0.0, 1.0) - 1.0)
+            }
+            WaveKind::Pulse => {
+                // Low, a linear rise, the width high, a linear fall: high for `width + edge` on
+                // average over the period.
+                let period = if self.frequency > 0.0 {
+                    1.0 / self.frequency
+                } else {
+                    return self.offset - half;
+                };
+                let high = ((self.pulse_width + self.edge_time) / period).clamp(0.0, 1.0);
+                self.offset - half + self.amplitude * high
+            }
+        }
+    }
+
     /// The output voltage at emulator time `t`.
     pub fn value(&self, t: f64) -> f64 {
         let half = self.amplitude / 2.0;
@@ -213,6 +237,40 @@ mod tests {
                 let v = w.value(i as f64 * 1.3e-6);
                 assert!((-0.5..=1.5).contains(&v), "{kind} gave {v}");
             }
+        }
+    }
+
+    #[test]
+    fn means_match_sampled_averages() {
+        for (kind, extra) in [
+            ("Sine", 0.0),
+            ("Square", 30.0),
+            ("Ramp", 20.0),
+            ("Pulse", 0.0),
+            ("DC", 0.0),
+        ] {
+            let w = Waveform {
+                kind: WaveKind::parse(kind).unwrap(),
+                amplitude: 2.0,
+                frequency: 100.0,
+                offset: 0.25,
+                duty: extra,
+                symmetry: extra,
+                dc_level: -0.5,
+                edge_time: 1e-3,
+                pulse_width: 3e-3,
+                ..Waveform::default()
+            };
+            let n = 100_000;
+            let avg: f64 = (0..n)
+                .map(|i| w.value(i as f64 / n as f64 / 100.0))
+                .sum::<f64>()
+                / n as f64;
+            assert!(
+                (avg - w.mean()).abs() < 1e-3,
+                "{kind}: sampled {avg}, mean {}",
+                w.mean()
+            );
         }
     }
 

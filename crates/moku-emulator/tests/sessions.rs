@@ -318,3 +318,34 @@ fn triggered_streams_start_on_the_edge() {
     // 20 ms from the rising edge of a 20 Hz square: all within the high half-period.
     assert_eq!(channels, vec![vec![1.0; 20]]);
 }
+
+#[test]
+fn ac_coupling_removes_the_mean() {
+    let emu = emulator(Model::Go);
+    emu.set_input_signal(1, Signal::Constant(0.7));
+    emu.set_input_signal(2, Signal::FromOutput(2));
+    let mut c = owner(&emu);
+    for ch in [1, 2] {
+        let body = format!(
+            r#"{{"strict": true, "channel": {ch}, "impedance": "1MOhm", "coupling": "AC", "range": "10Vpp"}}"#
+        );
+        c.dl("set_frontend", Some(&body)).data();
+    }
+    c.dl(
+        "generate_waveform",
+        Some(r#"{"strict": true, "channel": 2, "type": "Square", "amplitude": 2, "frequency": 10, "offset": 0.5, "duty": 50}"#),
+    )
+    .data();
+    c.dl(
+        "start_streaming",
+        Some(r#"{"strict": true, "duration": 0.1, "sample_rate": 1000}"#),
+    )
+    .data();
+    let (channels, _, _) = drain(&mut c, r#"{"stream_id": "logsink0"}"#);
+    assert_eq!(channels[0], vec![0.0; 100]);
+    assert!(
+        channels[1].iter().all(|v| *v == 1.0 || *v == -1.0),
+        "{:?}",
+        &channels[1][..10]
+    );
+}
