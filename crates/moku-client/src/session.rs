@@ -125,6 +125,8 @@ pub struct Description {
     pub model: Model,
     /// The MokuOS version (`mokuOS`).
     pub mokuos: String,
+    /// The firmware build (`firmware`), if given.
+    pub firmware: Option<String>,
     /// The API proxy version (3 for MokuOS 4.4), if given.
     pub proxy_version: Option<i64>,
     /// The instruments build number, if given.
@@ -167,9 +169,15 @@ impl Description {
             Value::String(s) => s.parse().ok(),
             _ => None,
         });
+        let firmware = match raw.get("firmware") {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
         Ok(Self {
             model,
             mokuos,
+            firmware,
             proxy_version,
             instruments_build,
             raw,
@@ -595,6 +603,7 @@ impl Session {
         self.shared.description().unwrap_or_else(|| Description {
             model: Model::Other(String::new()),
             mokuos: String::new(),
+            firmware: None,
             proxy_version: None,
             instruments_build: None,
             raw: Map::new(),
