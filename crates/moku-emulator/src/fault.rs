@@ -9,7 +9,7 @@ pub enum Fault {
     /// Wait this long, then answer normally.
     Delay(Duration),
     /// Answer with this HTTP status and body (an empty body sends `Content-Length: 0`), without
-    /// carrying out the request.
+    /// carrying out the request. Codes outside 100–999 are sent as 500.
     Status {
         /// The HTTP status code (e.g. 404, 500, 502, 504).
         code: u16,
