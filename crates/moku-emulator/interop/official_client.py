@@ -4,24 +4,25 @@ Usage: python official_client.py HOST:PORT   (the emulator must run with --model
 
 Every Datalogger method of the seed is called through the vendor's own `moku.instruments.Datalogger`,
 plus a logging session to the end with download, streaming (get_chunk, get_stream_status,
-get_stream_data and stream_to_file through the fake mokucli), save/load settings, files and
-ownership. Prints one line per check and `N passed, M failed` last; exits 1 on any failure.
+get_stream_data and stream_to_file through the fake mokucli), save/load settings, files,
+ownership and a MultiInstrument with a Datalogger in slot 2. Prints one line per check and
+`N passed, M failed` last; exits 1 on any failure.
 
 Bitstreams: the `moku` package ships none, and without one on disk the client refuses to connect
 (`NoInstrumentBitstream`). Rather than switching bitstream management off
 (MOKU_API_DISABLE_BITSTREAM_MANAGEMENT=1), which would leave the emulator's bitstream endpoints
-untested, this script writes two obviously fake `.mokuinst` archives (a tar with a MANIFEST holding
+untested, this script writes obviously fake `.mokuinst` archives (a tar with a MANIFEST holding
 a made-up sha256) under $MOKU_DATA_PATH, so the client runs its real check-and-upload path:
 `GET /api/v2/bitstreams`, then `POST /api/bitstreams/upload/<name>.mokuinst`, and no upload on the
 next connect because the emulator lists the uploaded sha256.
 """
 
+import atexit
+import faulthandler
 import importlib.machinery
 import importlib.util
 import io
 import json
-import atexit
-import faulthandler
 import os
 import shutil
 import sys
