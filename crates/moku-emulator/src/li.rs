@@ -19,8 +19,8 @@
 //!               per channel, the CSV line format, the CSV header
 //!         ...   zero bytes up to a multiple of 8 from the start of the document
 //!         ...   data blocks: u32 channel (0-based index into this document's channels), u32 length
-//!               (bytes of records), u64 offset (the index of the block's first record in its
-//!               channel; readers ignore it), `length` bytes of records, zero padding to 8
+//!               (bytes of records), u64 offset (pymoku's reader ignores it; written as 0),
+//!               `length` bytes of records, zero padding to 8
 //! ```
 //!
 //! The emulator always writes the record format [`RECORD_FORMAT`] (`s32`: one little-endian
