@@ -147,11 +147,10 @@ fn oversized_bodies_are_refused_not_buffered() {
 }
 
 #[test]
-fn shutdown_closes_the_port() {
+fn shutdown_closes_open_connections() {
     let emu = emulator(Model::Go);
-    let addr = emu.addr();
     let mut c = owner(&emu);
     emu.shutdown();
+    // (Whether the port refuses new connections is not asserted: a parallel test may reuse it.)
     assert!(c.try_request("GET", "/api/moku/describe", None).is_err());
-    assert!(TcpStream::connect(addr).is_err());
 }
