@@ -1,5 +1,6 @@
 //! The exact requests on the wire: a recording wrapper around the real ureq transport, talking
 //! to the emulator. Bodies are compared as text (key order, `null`s, number forms).
+#![cfg(feature = "ureq")]
 #![allow(deprecated)]
 
 mod common;

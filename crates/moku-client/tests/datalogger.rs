@@ -1,4 +1,5 @@
 //! Every Datalogger method against the emulator over real HTTP.
+#![cfg(feature = "ureq")]
 #![allow(deprecated)]
 
 mod common;

@@ -1,4 +1,5 @@
 //! Every error path through the emulator's fault injection.
+#![cfg(feature = "ureq")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! Session-level behaviour against the emulator: ownership, describe, files, bitstreams, slots.
+#![cfg(feature = "ureq")]
 
 mod common;
 
