@@ -6,6 +6,10 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+// Unit tests of a `no_std` build still run on the host with `std`.
+#[cfg(all(test, not(feature = "std")))]
+#[macro_use]
+extern crate std;
 
 pub mod channel;
 mod device;
