@@ -173,6 +173,12 @@ impl Device {
                 }
                 self.get_chunk(req.body, now).into()
             }
+            ["v2", "hwstate"] => {
+                if req.method != "POST" {
+                    return Reply::wrong_method(req.method, req.path).into();
+                }
+                self.hwstate(req.body)
+            }
             ["mim", op] => self.mim(req, op).into(),
             [slot, "datalogger", rest @ ..] if slot.starts_with("slot") => {
                 match slot["slot".len()..].parse::<u8>() {
@@ -307,6 +313,29 @@ impl Device {
             reply: Reply::ok(Value::String(key.clone())),
             client_key: Some(key),
             close: false,
+        }
+    }
+
+    /// `POST /api/v2/hwstate` with `{"power": "reboot" | "shutdown"}`: both bring the device back to
+    /// its power-on state (no owner, single-instrument mode, default settings, sessions gone; files
+    /// and bitstreams kept) and the emulator keeps serving. The answer is a bare `{"power": ...}`.
+    fn hwstate(&mut self, body: &[u8]) -> Outcome {
+        let power = Params::parse(body)
+            .ok()
+            .and_then(|p| p.str("power").ok().flatten().map(str::to_owned));
+        match power.as_deref() {
+            Some(p @ ("reboot" | "shutdown")) => {
+                self.owner = None;
+                self.num_slots = 1;
+                self.slots = vec![Some(Datalogger::new(1, self.model))];
+                self.connections.clear();
+                Outcome {
+                    reply: Reply::bare_json(&json!({ "power": p })),
+                    client_key: None,
+                    close: true,
+                }
+            }
+            _ => Reply::status(400, "power must be \"reboot\" or \"shutdown\"").into(),
         }
     }
 

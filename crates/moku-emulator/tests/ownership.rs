@@ -239,3 +239,22 @@ fn multi_instrument_slots_deploy_explicitly() {
         "PLATFORM_NOT_SUPPORTED"
     );
 }
+
+#[test]
+fn reboot_returns_to_the_power_on_state() {
+    let emu = emulator(Model::Go);
+    let mut c = owner(&emu);
+    c.dl(
+        "set_samplerate",
+        Some(r#"{"strict": true, "sample_rate": 500}"#),
+    )
+    .data();
+    c.request("POST", "/api/persist/upload/keep.txt", Some(b"kept"));
+    let r = c.post("/api/v2/hwstate", r#"{"power": "reboot"}"#);
+    assert_eq!(r.json(), json!({"power": "reboot"}));
+    assert_eq!(r.header("Connection"), Some("close"));
+    let mut c = owner(&emu);
+    assert_eq!(c.dl("get_samplerate", None).data()["sample_rate"], 1000.0);
+    assert_eq!(c.get("/api/persist/list").data(), json!(["keep.txt"]));
+    assert_eq!(c.post("/api/v2/hwstate", r#"{"power": "off"}"#).status, 400);
+}
