@@ -96,7 +96,7 @@ impl Datalogger {
     ) -> Result<Self> {
         let session = Session::connect_with(host, transport, options)?;
         let sh = session.shared.clone();
-        sh.guarded(|| sh.check_bitstream("01-000"))?;
+        sh.connect_bitstream("01-000")?;
         sh.guarded(|| {
             let body = Object::new()
                 .with("num_slots", 1)
@@ -107,7 +107,7 @@ impl Datalogger {
                 &sh.post("moku/instrument_supported", Some(&body))?,
             )
         })?;
-        sh.guarded(|| sh.check_bitstream("01-007-00"))?;
+        sh.connect_bitstream("01-007-00")?;
         Ok(Self::new(session, 1, false))
     }
 

@@ -509,6 +509,12 @@ impl Shared {
         &self.host
     }
 
+    /// The bitstream check at connect time; any failure relinquishes. (The official client
+    /// leaves the device owned when the listing itself fails; this client does not.)
+    pub(crate) fn connect_bitstream(&self, name: &str) -> Result<()> {
+        self.guarded(|| self.check_bitstream(name))
+    }
+
     /// Runs `f`; on error sends relinquish (best effort) and returns the error.
     pub(crate) fn guarded<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
         f().inspect_err(|_| {
@@ -831,9 +837,9 @@ impl MultiInstrument {
                 &sh.post("moku/platform_supported", Some(&body))?,
             )
         })?;
-        sh.check_bitstream(&format!("{num_slots:02}-000"))?;
+        sh.connect_bitstream(&format!("{num_slots:02}-000"))?;
         for i in 0..num_slots {
-            sh.check_bitstream(&format!("{num_slots:02}-000-{i:02}"))?;
+            sh.connect_bitstream(&format!("{num_slots:02}-000-{i:02}"))?;
         }
         sh.guarded(|| {
             let op = format!("moku/platform/{num_slots}");

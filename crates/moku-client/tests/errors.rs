@@ -195,15 +195,8 @@ fn connect_time_failures() {
         Err(Error::BitstreamListFailed { status: 503, body }) => assert_eq!(body, "busy"),
         other => panic!("{other:?}"),
     }
-    // That failure leaves the device owned, as with the official client.
-    common::connect_with(
-        &emu,
-        ConnectOptions {
-            force_connect: true,
-            ..ConnectOptions::default()
-        },
-    )
-    .unwrap();
+    // Unlike the official client, that failure does not leave the device owned.
+    common::connect(&emu);
     emu.faults().inject(FaultRule::once(
         "instrument_supported",
         Fault::Envelope {
