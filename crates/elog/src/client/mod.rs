@@ -58,7 +58,7 @@ pub use elog_core::{
 pub use answer::Identity;
 pub use config::ElogConfig;
 pub use error::{ClientError, DeviceError, ProtocolVersion, Result};
-pub use stream::{Event, Lost, Record, RecordStream, StreamStats};
+pub use stream::{Event, Lost, Record, RecordStream, StreamStats, format_time};
 
 use answer::{preview, quote, strip_header, trim};
 use reader::ResponseReader;

@@ -6,6 +6,7 @@ use std::thread;
 use std::time::{Duration as StdDuration, Instant};
 
 use elog_core::RecordTime;
+use elog_core::civil::DateTime;
 
 use super::ElogClient;
 use super::error::{ClientError, DeviceError, Result};
@@ -23,6 +24,34 @@ pub struct Record {
     pub time: Option<RecordTime>,
     /// Items × calculations values, channel-major, as configured.
     pub values: Vec<f32>,
+}
+
+impl Record {
+    /// The timestamp as text: elapsed seconds with six decimals
+    /// (`12.000125`) or the wall-clock time as `YYYY-MM-DDThh:mm:ss.ffffff`;
+    /// `None` without a timestamp.
+    pub fn time_text(&self) -> Option<String> {
+        self.time.map(format_time)
+    }
+}
+
+/// Formats a record time the way ASCII answers carry it (rounded to 1 µs).
+pub fn format_time(time: RecordTime) -> String {
+    match time {
+        RecordTime::Elapsed(d) => {
+            let us = d.round_micros();
+            let sign = if us < 0 { "-" } else { "" };
+            let us = us.unsigned_abs();
+            format!("{sign}{}.{:06}", us / 1_000_000, us % 1_000_000)
+        }
+        RecordTime::Wall(d) => {
+            let t = DateTime::from_unix_micros(d.round_micros());
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}",
+                t.year, t.month, t.day, t.hour, t.minute, t.second, t.micros
+            )
+        }
+    }
 }
 
 /// Records the server overwrote before they were fetched.
@@ -146,7 +175,8 @@ impl<'c> RecordStream<'c> {
     }
 
     /// Waits for the next event until `deadline`: `Ok(None)` when it passed
-    /// without one.
+    /// without one. A query that is due is sent even if the deadline has
+    /// passed, so `next_before(Instant::now())` polls without waiting.
     pub fn next_before(&mut self, deadline: Instant) -> Result<Option<Event>> {
         self.next_event(Some(deadline))
     }
@@ -170,21 +200,26 @@ impl<'c> RecordStream<'c> {
                 self.done = true;
                 return Err(ClientError::Stalled(limit));
             }
-            if deadline.is_some_and(|d| now >= d) {
+            let past_deadline = deadline.is_some_and(|d| now >= d);
+            if now >= self.next_poll {
+                match self.poll_once() {
+                    Err(e) => {
+                        self.done = true;
+                        return Err(e);
+                    }
+                    // Nothing new and no time left: one poll per late call.
+                    Ok(0) if past_deadline => return Ok(None),
+                    Ok(_) => continue,
+                }
+            }
+            if past_deadline {
                 return Ok(None);
             }
-            if now < self.next_poll {
-                let mut wake = self.next_poll;
-                if let Some(d) = deadline {
-                    wake = wake.min(d);
-                }
-                thread::sleep(wake - now);
-                continue;
+            let mut wake = self.next_poll;
+            if let Some(d) = deadline {
+                wake = wake.min(d);
             }
-            if let Err(e) = self.poll_once() {
-                self.done = true;
-                return Err(e);
-            }
+            thread::sleep(wake - now);
         }
     }
 
@@ -267,6 +302,25 @@ mod tests {
             text: text.into(),
             detail: detail.map(Into::into),
         }
+    }
+
+    #[test]
+    fn time_text() {
+        use elog_core::Duration;
+        assert_eq!(
+            format_time(RecordTime::Elapsed(Duration::from_nanos(12_000_125_400))),
+            "12.000125"
+        );
+        assert_eq!(
+            format_time(RecordTime::Elapsed(Duration::from_millis(-1500))),
+            "-1.500000"
+        );
+        assert_eq!(
+            format_time(RecordTime::Wall(Duration::from_micros(
+                1_709_210_096_123_456
+            ))),
+            "2024-02-29T12:34:56.123456"
+        );
     }
 
     #[test]
