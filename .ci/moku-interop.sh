@@ -59,7 +59,8 @@ echo "emulator listening on $ADDR"
 # The fake mokucli runs on the venv's interpreter through a tiny wrapper: a `python3` found on
 # PATH may be a slow shim (pyenv), and the client allows the stream listener only ~2 s to appear.
 PY="$(cd "$VENV/bin" && pwd)/python"
-printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$PY" "$(pwd)/$INTEROP/fake_mokucli" >"$CLI_DIR/mokucli"
+# (-S -I: no site packages, isolated mode; it needs only the standard library and starts faster.)
+printf '#!/bin/sh\nexec "%s" -S -I "%s" "$@"\n' "$PY" "$(pwd)/$INTEROP/fake_mokucli" >"$CLI_DIR/mokucli"
 chmod +x "$CLI_DIR/mokucli"
 MOKU_CLI_PATH="$CLI_DIR/mokucli" PYTHONUNBUFFERED=1 \
   "$PY" "$INTEROP/official_client.py" "$ADDR"

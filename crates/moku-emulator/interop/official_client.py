@@ -298,19 +298,32 @@ def streaming_stop_early():
 
 
 def streaming_mokucli():
-    dl.start_streaming(duration=0.5, sample_rate=1000)
-    points = 0
-    while True:
+    # The official client gives the mokucli listener only ~2 s to appear (5 connection attempts
+    # 0.5 s apart). On a heavily loaded machine the Python fake can miss that window; that is the
+    # client's race, not the emulator's, so one more attempt is made (stop_streaming resets the
+    # client's stream state).
+    for attempt in range(2):
+        dl.start_streaming(duration=0.5, sample_rate=1000)
+        points = 0
         try:
-            d = dl.get_stream_data()
+            while True:
+                try:
+                    d = dl.get_stream_data()
+                except StreamException as e:
+                    if "Cannot connect to port" in str(e) and attempt == 0:
+                        raise
+                    assert "End of stream" in str(e), e
+                    break
+                if d:
+                    assert len(d["time"]) == len(d["ch1"]), d.keys()
+                    points += len(d["time"])
         except StreamException as e:
-            assert "End of stream" in str(e), e
-            break
-        if d:
-            assert len(d["time"]) == len(d["ch1"]), d.keys()
-            points += len(d["time"])
-    assert points == 500, points
-    dl.stop_streaming()
+            print(f"note: {e} (the client's 2 s window); retrying once")
+            dl.stop_streaming()
+            continue
+        assert points == 500, points
+        dl.stop_streaming()
+        return
 
 
 def streaming_to_file():
@@ -366,6 +379,15 @@ def multi_instrument():
         m.relinquish_ownership()
 
 
+def single_after_multi():
+    again = Datalogger(HOST, force_connect=True)
+    try:
+        assert again.get_samplerate()["sample_rate"] == 1000
+        assert again.summary().startswith("Moku:Pro Data Logger")
+    finally:
+        again.relinquish_ownership()
+
+
 check("describe, name, serial, versions, calibration date", device_info)
 check("bitstreams uploaded and listed", bitstreams_uploaded)
 check("set_defaults, set_frontend, get_frontend", frontend)
@@ -386,6 +408,7 @@ check("get_stream_data through the fake mokucli", streaming_mokucli)
 check("stream_to_file through the fake mokucli", streaming_to_file)
 check("ownership: refused without force_connect, key rules", ownership)
 check("MultiInstrument: platform, set_instrument in slot 2, connections, streaming", multi_instrument)
+check("single-instrument connect after multi-instrument mode", single_after_multi)
 
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -433,7 +433,11 @@ impl Device {
         }
     }
 
-    fn instrument_supported(&self, body: &[u8]) -> Result<Reply, ApiError> {
+    /// `instrument_supported`. A supported single-instrument query (`num_slots: 1`) is what the
+    /// official client sends while connecting a single-instrument Datalogger, which then works
+    /// without a deploy call (spec §3.2), so a device left in multi-instrument mode returns to
+    /// single-instrument mode with a Datalogger in slot 1 here.
+    fn instrument_supported(&mut self, body: &[u8]) -> Result<Reply, ApiError> {
         let p = Params::parse(body)?;
         let slots = p.u64("num_slots")?.unwrap_or(1);
         let id = p.u64("instrument_id")?.unwrap_or(0);
@@ -441,6 +445,10 @@ impl Device {
         let l = self.model.limits();
         let platform_ok = l.platforms.iter().any(|n| u64::from(*n) == slots);
         if id == u64::from(crate::li::DATALOGGER_ID) && platform_ok && idx < slots {
+            if slots == 1 && (self.num_slots != 1 || self.slots[0].is_none()) {
+                self.num_slots = 1;
+                self.slots = vec![Some(Datalogger::new(1, self.model))];
+            }
             Ok(Reply::ok(Value::Null))
         } else {
             Ok(Reply::error(

@@ -238,6 +238,16 @@ fn multi_instrument_slots_deploy_explicitly() {
         c.get("/api/moku/platform/5").code(),
         "PLATFORM_NOT_SUPPORTED"
     );
+    // A single-instrument connect afterwards brings slot 1 back.
+    let single = r#"{"num_slots": 1, "instrument_id": 7, "slot_idx": 0}"#;
+    assert_eq!(
+        c.post("/api/moku/instrument_supported", single).data(),
+        Value::Null
+    );
+    assert_eq!(
+        c.get("/api/mim/get_instruments").data(),
+        json!(["datalogger"])
+    );
 }
 
 #[test]
