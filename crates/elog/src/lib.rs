@@ -16,6 +16,7 @@ pub mod acquisition;
 #[cfg(feature = "tcp")]
 pub mod client;
 pub mod instrument;
+pub mod limits;
 pub mod registry;
 #[cfg(feature = "tcp")]
 pub mod server;

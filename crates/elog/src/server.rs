@@ -33,13 +33,16 @@ use scpi_parser::{Framer, Session};
 
 use crate::acquisition::{SharedInstrument, lock};
 use crate::instrument::{ElogInstrument, ElogTree};
+use crate::limits::{self, ConnectionLimits, Verdict};
+pub use crate::limits::{
+    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DISCARD, DEFAULT_MAX_INPUT,
+    DEFAULT_MAX_OUTPUT, DEFAULT_WRITE_TIMEOUT,
+};
 
 /// The default listen address: OXYGEN's SCPI port on the loopback interface.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 10001);
 /// The generic SCPI socket port (IANA "scpi-raw").
 pub const SCPI_RAW_PORT: u16 = 5025;
-/// The default longest program message per connection: 64 KiB.
-pub const DEFAULT_MAX_INPUT: usize = 64 * 1024;
 
 /// How the server listens and what it allows.
 ///
@@ -54,10 +57,21 @@ pub struct ServerConfig {
     /// The longest program message a connection may send; a longer one is
     /// dropped with `-363 Input buffer overrun` and the framer resynchronises.
     pub max_input: usize,
-    /// The most simultaneous connections; further ones are closed at once.
+    /// How far an overlong message may run past `max_input` (waiting for
+    /// its terminator) before the connection is closed.
+    pub max_discard: usize,
+    /// The most answer bytes one read may produce; an answer beyond is
+    /// dropped (`-430`) and the connection closed.
+    pub max_output: usize,
+    /// The most simultaneous connections; further ones are closed at once
+    /// (default [`DEFAULT_MAX_CONNECTIONS`]).
     pub max_connections: Option<usize>,
-    /// A connection that sends nothing for this long is closed.
+    /// A connection that sends nothing for this long is closed (default
+    /// [`DEFAULT_IDLE_TIMEOUT`]).
     pub idle_timeout: Option<Duration>,
+    /// A client that takes no byte of its answer for this long is closed
+    /// (default [`DEFAULT_WRITE_TIMEOUT`]).
+    pub write_timeout: Option<Duration>,
     /// If set, only these client addresses are served.
     pub allow: Option<Vec<IpAddr>>,
 }
@@ -67,8 +81,11 @@ impl Default for ServerConfig {
         Self {
             listen: DEFAULT_LISTEN,
             max_input: DEFAULT_MAX_INPUT,
-            max_connections: None,
-            idle_timeout: None,
+            max_discard: DEFAULT_MAX_DISCARD,
+            max_output: DEFAULT_MAX_OUTPUT,
+            max_connections: Some(DEFAULT_MAX_CONNECTIONS),
+            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             allow: None,
         }
     }
@@ -87,6 +104,36 @@ impl ServerConfig {
     pub fn with_max_input(mut self, bytes: usize) -> Self {
         self.max_input = bytes.max(64);
         self
+    }
+
+    /// Let an overlong message run `bytes` past `max_input` before closing.
+    #[must_use]
+    pub fn with_max_discard(mut self, bytes: usize) -> Self {
+        self.max_discard = bytes;
+        self
+    }
+
+    /// Bound the answers to one read to `bytes` (at least 1 KiB).
+    #[must_use]
+    pub fn with_max_output(mut self, bytes: usize) -> Self {
+        self.max_output = bytes.max(1024);
+        self
+    }
+
+    /// Close clients that take no byte of their answer for `timeout`.
+    #[must_use]
+    pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
+        self.write_timeout = Some(timeout);
+        self
+    }
+
+    /// The byte bounds each connection runs with.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_input: self.max_input,
+            max_discard: self.max_discard,
+            max_output: self.max_output,
+        }
     }
 
     /// Serve at most `n` connections at once.
@@ -195,8 +242,9 @@ impl Server {
                 stream,
                 instrument: Arc::clone(&self.instrument),
                 tree: Arc::clone(&self.tree),
-                max_input: self.config.max_input,
+                limits: self.config.connection_limits(),
                 idle_timeout: self.config.idle_timeout,
+                write_timeout: self.config.write_timeout,
                 shared: Arc::clone(shared),
             };
             match std::thread::Builder::new()
@@ -249,8 +297,9 @@ struct Connection {
     stream: TcpStream,
     instrument: SharedInstrument,
     tree: Arc<ElogTree>,
-    max_input: usize,
+    limits: ConnectionLimits,
     idle_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
     shared: Arc<Shared>,
 }
 
@@ -258,7 +307,8 @@ impl Connection {
     fn serve(mut self) {
         let _ = self.stream.set_nodelay(true);
         let _ = self.stream.set_read_timeout(self.idle_timeout);
-        let mut framer = Framer::new(vec![0u8; self.max_input]);
+        let _ = self.stream.set_write_timeout(self.write_timeout);
+        let mut framer = Framer::new(vec![0u8; self.limits.max_input]);
         let mut session: Session = Session::new();
         let mut input = vec![0u8; 16 * 1024];
         let mut out: Vec<u8> = Vec::new();
@@ -269,7 +319,15 @@ impl Connection {
                     // message, then close.
                     {
                         let mut inst = lock(&self.instrument);
-                        session.finish(&mut framer, &self.tree, &mut *inst, &mut out);
+                        let tree = &*self.tree;
+                        limits::finish(
+                            &mut session,
+                            &mut framer,
+                            tree,
+                            &mut *inst,
+                            &mut out,
+                            &self.limits,
+                        );
                     }
                     let _ = self.stream.write_all(&out);
                     break;
@@ -278,9 +336,24 @@ impl Connection {
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(_) => break, // idle timeout, reset, shutdown
             };
-            {
+            let verdict = {
                 let mut inst = lock(&self.instrument);
-                session.feed(&mut framer, &input[..n], &self.tree, &mut *inst, &mut out);
+                let (tree, limits) = (&*self.tree, &self.limits);
+                let input = &input[..n];
+                limits::dispatch(
+                    &mut session,
+                    &mut framer,
+                    input,
+                    tree,
+                    &mut *inst,
+                    &mut out,
+                    limits,
+                )
+            };
+            if verdict != Verdict::Continue {
+                // The answers before the offending message still go out.
+                let _ = self.stream.write_all(&out);
+                break;
             }
             if !out.is_empty() {
                 if self.stream.write_all(&out).is_err() {

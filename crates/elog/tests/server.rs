@@ -30,7 +30,13 @@ fn default_config_is_oxygens_port() {
     assert_eq!(DEFAULT_LISTEN.to_string(), "127.0.0.1:10001");
     let c = ServerConfig::default();
     assert_eq!(c.listen, DEFAULT_LISTEN);
-    assert!(c.max_connections.is_none() && c.idle_timeout.is_none() && c.allow.is_none());
+    assert_eq!(
+        c.max_connections,
+        Some(elog::server::DEFAULT_MAX_CONNECTIONS)
+    );
+    assert_eq!(c.idle_timeout, Some(elog::server::DEFAULT_IDLE_TIMEOUT));
+    assert_eq!(c.write_timeout, Some(elog::server::DEFAULT_WRITE_TIMEOUT));
+    assert!(c.allow.is_none());
 }
 
 #[test]

@@ -1,0 +1,289 @@
+//! Per-connection limits and the bounded dispatch step that enforces them.
+//!
+//! Pure (no socket, no clock, no thread): the TCP server calls
+//! [`dispatch`] with the bytes it read and writes what lands in `out`; the
+//! `elog_instrument` fuzz target drives the same function. What a hostile
+//! or broken client can cost is bounded here:
+//!
+//! * **Input**: the framer holds at most `max_input` bytes of one program
+//!   message. A longer message is dropped with `-363 Input buffer overrun`
+//!   and the framer resynchronises at its terminator. If the terminator does
+//!   not come within `max_discard` further bytes (a block header announcing
+//!   gigabytes, an endless line), the connection is closed
+//!   ([`Verdict::InputLimit`]).
+//! * **Output**: the answers produced by one read are at most `max_output`
+//!   bytes. An answer that would go beyond is dropped as a whole, `-430 Query
+//!   DEADLOCKED` is queued, and the connection is closed
+//!   ([`Verdict::OutputLimit`]) — a client waiting for that answer's line
+//!   would otherwise wait forever. A FETCh? refused this way consumes no
+//!   record.
+//!
+//! Everything the server allocates per connection is therefore bounded by
+//! `max_input + read buffer + max_output`.
+
+use alloc::vec::Vec;
+use core::time::Duration;
+
+use scpi_parser::error::code;
+use scpi_parser::{Device, Error, Feed, Framer, Session, Sink, SinkError, Tree};
+
+/// The default longest program message: 64 KiB.
+pub const DEFAULT_MAX_INPUT: usize = 64 * 1024;
+/// The default number of bytes an overlong message may run past
+/// `max_input` before the connection is closed: 1 MiB.
+pub const DEFAULT_MAX_DISCARD: usize = 1 << 20;
+/// The default bound on the answers to one read: 32 MiB (a 20 s backlog of
+/// 64 items at a 1 ms period in ASCII fits).
+pub const DEFAULT_MAX_OUTPUT: usize = 32 << 20;
+/// The default most simultaneous connections.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
+/// The default idle timeout: a connection silent for an hour is closed.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The default write timeout: a client that takes no byte of its answer for
+/// 30 s is closed.
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The byte bounds of one connection (see the module docs).
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct ConnectionLimits {
+    /// The longest program message.
+    pub max_input: usize,
+    /// How far an overlong message may run past `max_input` before the
+    /// connection is closed.
+    pub max_discard: usize,
+    /// The most answer bytes one [`dispatch`] call may produce.
+    pub max_output: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            max_input: DEFAULT_MAX_INPUT,
+            max_discard: DEFAULT_MAX_DISCARD,
+            max_output: DEFAULT_MAX_OUTPUT,
+        }
+    }
+}
+
+/// What the connection should do after a [`dispatch`].
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub enum Verdict {
+    /// Write `out` and keep reading.
+    Continue,
+    /// Write `out` (the answers before the offending message), then close:
+    /// an overlong message ran past `max_input + max_discard`.
+    InputLimit,
+    /// Write `out` (the answers before the offending one), then close: an
+    /// answer would have exceeded `max_output`.
+    OutputLimit,
+}
+
+/// A `Vec` sink that refuses to grow past a length.
+#[derive(Debug)]
+pub struct BoundedOutput<'a> {
+    buf: &'a mut Vec<u8>,
+    limit: usize,
+    overflowed: bool,
+}
+
+impl<'a> BoundedOutput<'a> {
+    /// Appends to `buf`, which may reach `limit` bytes in total.
+    pub fn new(buf: &'a mut Vec<u8>, limit: usize) -> Self {
+        Self {
+            buf,
+            limit,
+            overflowed: false,
+        }
+    }
+
+    /// Whether a write was refused.
+    pub fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+}
+
+impl Sink for BoundedOutput<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
+        if bytes.len() > self.limit.saturating_sub(self.buf.len()) {
+            self.overflowed = true;
+            return Err(SinkError::Full);
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn reserve(&mut self, additional: usize) {
+        let room = self.limit.saturating_sub(self.buf.len());
+        self.buf.reserve(additional.min(room));
+    }
+}
+
+/// Frames `input`, executes every complete message against `device` and
+/// appends the answers to `out`, within `limits`.
+///
+/// `framer` must have been built with a buffer of `limits.max_input` bytes.
+pub fn dispatch<B, D, const N: usize, const Q: usize>(
+    session: &mut Session<Q>,
+    framer: &mut Framer<B>,
+    mut input: &[u8],
+    tree: &Tree<D::Command, N>,
+    device: &mut D,
+    out: &mut Vec<u8>,
+    limits: &ConnectionLimits,
+) -> Verdict
+where
+    B: AsMut<[u8]>,
+    D: Device + ?Sized,
+{
+    loop {
+        match framer.feed(input) {
+            Feed::Consumed => {
+                let bound = limits.max_input.saturating_add(limits.max_discard);
+                if framer.pending() > bound {
+                    framer.reset();
+                    session.push_error(Error::new(code::INPUT_BUFFER_OVERRUN));
+                    return Verdict::InputLimit;
+                }
+                return Verdict::Continue;
+            }
+            Feed::Message { message, rest } => {
+                let mark = out.len();
+                let mut sink = BoundedOutput::new(out, limits.max_output);
+                session.process(tree, message, device, &mut sink);
+                if sink.overflowed() {
+                    out.truncate(mark);
+                    return Verdict::OutputLimit;
+                }
+                input = rest;
+            }
+            Feed::Overrun { rest } => {
+                session.push_error(Error::new(code::INPUT_BUFFER_OVERRUN));
+                input = rest;
+            }
+        }
+    }
+}
+
+/// Ends the input (the client half-closed): executes an unterminated last
+/// message, within `limits.max_output`.
+pub fn finish<B, D, const N: usize, const Q: usize>(
+    session: &mut Session<Q>,
+    framer: &mut Framer<B>,
+    tree: &Tree<D::Command, N>,
+    device: &mut D,
+    out: &mut Vec<u8>,
+    limits: &ConnectionLimits,
+) -> Verdict
+where
+    B: AsMut<[u8]>,
+    D: Device + ?Sized,
+{
+    let mark = out.len();
+    let mut sink = BoundedOutput::new(out, limits.max_output);
+    session.finish(framer, tree, device, &mut sink);
+    if sink.overflowed() {
+        out.truncate(mark);
+        return Verdict::OutputLimit;
+    }
+    Verdict::Continue
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ElogInstrument;
+
+    fn limits(max_input: usize, max_discard: usize, max_output: usize) -> ConnectionLimits {
+        ConnectionLimits {
+            max_input,
+            max_discard,
+            max_output,
+        }
+    }
+
+    #[test]
+    fn bounded_output_refuses_past_the_limit() {
+        let mut v = Vec::new();
+        let mut s = BoundedOutput::new(&mut v, 4);
+        s.write(b"abc").unwrap();
+        assert_eq!(s.write(b"de"), Err(SinkError::Full));
+        assert!(s.overflowed());
+        s.write(b"d").unwrap();
+        s.reserve(usize::MAX);
+        assert_eq!(v, b"abcd");
+    }
+
+    #[test]
+    fn overrun_then_resync_then_discard_limit() {
+        let tree = ElogInstrument::tree();
+        let mut inst = ElogInstrument::default();
+        let mut session = Session::new();
+        let l = limits(64, 256, 1 << 20);
+        let mut framer = Framer::new(alloc::vec![0u8; l.max_input]);
+        let mut out = Vec::new();
+        let mut long = alloc::vec![b'A'; 200];
+        long.extend_from_slice(b"\n*IDN?\n");
+        let v = dispatch(
+            &mut session,
+            &mut framer,
+            &long,
+            &tree,
+            &mut inst,
+            &mut out,
+            &l,
+        );
+        assert_eq!(v, Verdict::Continue);
+        assert!(out.starts_with(b"elog,ELOG,0,"));
+        assert_eq!(session.pop_error().map(|e| e.code()), Some(-363));
+        // A block header announcing a gigabyte: discarded up to the bound, then closed.
+        out.clear();
+        let v = dispatch(
+            &mut session,
+            &mut framer,
+            b":ELOG:ITEM #9999999999",
+            &tree,
+            &mut inst,
+            &mut out,
+            &l,
+        );
+        assert_eq!(v, Verdict::Continue);
+        let junk = alloc::vec![b'\n'; 400];
+        let v = dispatch(
+            &mut session,
+            &mut framer,
+            &junk,
+            &tree,
+            &mut inst,
+            &mut out,
+            &l,
+        );
+        assert_eq!(v, Verdict::InputLimit);
+        assert!(out.is_empty());
+        assert_eq!(session.pop_error().map(|e| e.code()), Some(-363));
+    }
+
+    #[test]
+    fn an_answer_beyond_the_output_limit_closes_after_the_earlier_ones() {
+        let tree = ElogInstrument::tree();
+        let mut inst = ElogInstrument::default();
+        let mut session = Session::new();
+        let l = limits(1024, 0, 64);
+        let mut framer = Framer::new(alloc::vec![0u8; l.max_input]);
+        let mut out = Vec::new();
+        let v = dispatch(
+            &mut session,
+            &mut framer,
+            b"*OPC?\n*IDN?;*IDN?;*IDN?\n*OPC?\n",
+            &tree,
+            &mut inst,
+            &mut out,
+            &l,
+        );
+        assert_eq!(v, Verdict::OutputLimit);
+        assert_eq!(out, b"1\n");
+        assert_eq!(session.pop_error().map(|e| e.code()), Some(-430));
+        out.clear();
+        let v = finish(&mut session, &mut framer, &tree, &mut inst, &mut out, &l);
+        assert_eq!(v, Verdict::Continue);
+    }
+}
