@@ -10,7 +10,7 @@
 //!
 //! Implemented here: [`Simulator`] (const, sine, square, ramp, noise, any
 //! rate; pure and deterministic) and, with feature `moku`, the Moku
-//! Datalogger stream ([`moku::MokuSource`](crate::source::moku::MokuSource)).
+//! Datalogger stream (`moku::MokuSource`).
 
 #[cfg(feature = "moku")]
 pub mod moku;

@@ -3,8 +3,9 @@
 //! Sample `k` of a channel of rate `r` is at exactly `k / r` seconds after
 //! acquisition start (rounded to the nanosecond). Generators are cheap: a
 //! rotation recurrence for the sine (re-anchored at every batch, so no drift),
-//! a phase accumulator for square and ramp, xorshift64* for noise. Everything
-//! is deterministic: the same polls give the same samples.
+//! the phase `frac(k·f/r)` of each sample for square and ramp, xorshift64* for
+//! noise. Everything is deterministic: the same samples however the polls are
+//! cut.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -75,8 +76,15 @@ impl Waveform {
     }
 }
 
+/// The fractional part `x - floor(x)` (a truncating cast for the usual
+/// non-negative range, `libm::floor` beyond it).
+#[inline]
 pub(crate) fn frac(x: f64) -> f64 {
-    x - libm::floor(x)
+    if (0.0..9.0e18).contains(&x) {
+        x - (x as u64) as f64
+    } else {
+        x - libm::floor(x)
+    }
 }
 
 /// How the sample times of a rate are computed.
@@ -188,26 +196,22 @@ impl SimChannel {
                     s = s2;
                 }
             }
+            // Square and ramp take the phase of each sample directly from its
+            // index, so the output does not depend on how polls are cut.
             Waveform::Square { amplitude, freq } => {
-                let cps = frac(freq / rate);
-                let mut p = frac(k0 as f64 * (freq / rate));
-                for x in out.iter_mut() {
-                    *x = if p < 0.5 { amplitude } else { -amplitude };
-                    p += cps;
-                    if p >= 1.0 {
-                        p -= 1.0;
-                    }
+                let cps = freq / rate;
+                for (x, k) in out.iter_mut().zip(k0..) {
+                    *x = if frac(k as f64 * cps) < 0.5 {
+                        amplitude
+                    } else {
+                        -amplitude
+                    };
                 }
             }
             Waveform::Ramp { amplitude, freq } => {
-                let cps = frac(freq / rate);
-                let mut p = frac(k0 as f64 * (freq / rate));
-                for x in out.iter_mut() {
-                    *x = amplitude * (2.0 * p - 1.0);
-                    p += cps;
-                    if p >= 1.0 {
-                        p -= 1.0;
-                    }
+                let cps = freq / rate;
+                for (x, k) in out.iter_mut().zip(k0..) {
+                    *x = amplitude * (2.0 * frac(k as f64 * cps) - 1.0);
                 }
             }
             Waveform::Noise { amplitude } => {
