@@ -161,6 +161,18 @@ impl ElogInstrument {
         self.registry.register(name, rate)
     }
 
+    /// Registers a channel with any scalar flag and rate (`None`: asynchronous,
+    /// no period check at STARt). Non-scalar channels are listed but refused
+    /// as ITEMs.
+    pub fn register_channel_with(
+        &mut self,
+        name: &str,
+        scalar: bool,
+        rate: Option<f64>,
+    ) -> Result<ChannelId, RegistryError> {
+        self.registry.register_with(name, scalar, rate)
+    }
+
     /// Removes a channel. If it is an ELOG item (in CONFIG or RUNNING) the data
     /// set is dropped, the state becomes INVALID and the `+202` error naming it
     /// is returned (FETCh? reports it too).
@@ -468,6 +480,35 @@ mod tests {
             "1.0E+0,1.0E+0,-2.5E+0,-2.5E+0,1.0E+0,1.0E+0,-2.5E+0,-2.5E+0\n"
         );
         assert_eq!(run(&mut inst, &mut s, ":SYST:ERR?"), "0,\"No error\"\n");
+    }
+
+    #[test]
+    fn non_scalar_and_changed_channels() {
+        let mut inst = ElogInstrument::default();
+        inst.register_channel_with("spectrum", false, Some(10.0))
+            .unwrap();
+        let a = inst.register_channel("a", 100.0).unwrap();
+        let mut s = Session::new();
+        run(&mut inst, &mut s, ":ELOG:ITEM \"spectrum\",\"a\"");
+        assert_eq!(
+            run(&mut inst, &mut s, ":SYST:ERR?"),
+            "-224,\"Illegal parameter value;channel not scalar spectrum\"\n"
+        );
+        run(&mut inst, &mut s, ":ELOG:STAR");
+        assert_eq!(run(&mut inst, &mut s, ":ELOG:STAT?"), "RUNNING\n");
+        let e = inst.change_channel_rate(a, 50.0).unwrap().unwrap();
+        assert_eq!(e.code(), 201);
+        assert_eq!(run(&mut inst, &mut s, ":ELOG:STAT?"), "INVALID\n");
+        assert_eq!(run(&mut inst, &mut s, ":ELOG:FETC?"), "ERROR\n");
+        assert_eq!(
+            run(&mut inst, &mut s, ":SYST:ERR?"),
+            "201,\"ELOG channel changed;a\"\n"
+        );
+        // After STOP the new rate is picked up at STARt: 15 ms < 1/50 s.
+        run(&mut inst, &mut s, ":ELOG:STOP;:ELOG:PER 15ms;:ELOG:STAR");
+        assert!(run(&mut inst, &mut s, ":SYST:ERR?").starts_with("-222,"));
+        assert!(inst.change_channel_rate(ChannelId(99), 1.0).is_err());
+        assert!(inst.remove_channel(ChannelId(99)).is_none());
     }
 
     #[test]
