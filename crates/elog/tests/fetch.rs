@@ -51,8 +51,19 @@ fn none_error_and_consumption() {
         c.error(),
         "-222,\"Data out of range;negative record count\""
     );
+    // Every count that parses gets a line.
+    assert_eq!(c.ask(":ELOG:FETC? NAN"), "ERROR");
+    assert_eq!(
+        c.error(),
+        "-222,\"Data out of range;record count is not a number\""
+    );
+    assert_eq!(c.ask(":ELOG:FETC? -1e30"), "ERROR");
+    assert!(c.error().starts_with("-222,"));
     rig.step_ms(1200);
-    assert_eq!(c.ask(":ELOG:FETC? 100"), "1.1,1.0E+0,1.2,1.0E+0");
+    assert_eq!(c.ask(":ELOG:FETC? 1.4"), "1.1,1.0E+0");
+    assert_eq!(c.ask(":ELOG:FETC? MAX"), "1.2,1.0E+0");
+    rig.step_ms(1400);
+    assert_eq!(c.ask(":ELOG:FETC? 1e300"), "1.3,1.0E+0,1.4,1.0E+0");
     c.send(":ELOG:STOP");
     assert_eq!(c.ask(":ELOG:FETC?"), "ERROR");
     assert!(c.error().starts_with("-221,"));

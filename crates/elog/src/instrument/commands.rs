@@ -73,7 +73,9 @@ const PERIOD: &[Param] = &[Param::number(Unit::Second)
 const CALCS: &[Param] = &[Param::choice_list(CALC_WORDS)];
 const FORMAT: &[Param] = &[Param::choice(FORMAT_WORDS)];
 const TIMESTAMP: &[Param] = &[Param::choice(TIMESTAMP_WORDS)];
-const FETCH: &[Param] = &[Param::integer(i64::MIN + 1, i64::MAX - 1).optional()];
+// Any number (`MAX` = +∞ = all): the handler answers every value, so no
+// FETCh? that parses is left without a line.
+const FETCH: &[Param] = &[Param::number(Unit::None).optional()];
 const NAMES: &[Param] = &[Param::string_list().optional()];
 const NUMBER: &[Param] = &[Param::integer(0, 1_000_000)];
 

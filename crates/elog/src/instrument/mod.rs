@@ -304,7 +304,21 @@ impl ElogInstrument {
     }
 
     fn fetch(&mut self, call: &mut Call<'_>) -> Result<(), Error> {
-        let n = call.args().opt_i64(0)?;
+        // The count is declared as any number, so that every value the
+        // parser can read reaches this handler and gets a line (`ERROR` for
+        // a bad one) instead of leaving the client waiting.
+        let n = match call.args().opt_f64(0)? {
+            Some(v) if v.is_nan() => {
+                call.response().raw(b"ERROR")?;
+                return Err(Error::new(scpi_parser::error::code::DATA_OUT_OF_RANGE)
+                    .with_detail("record count is not a number"));
+            }
+            Some(v) if v < 0.0 => Some(-1),
+            Some(v) if v >= 9.0e18 => Some(i64::MAX),
+            // Half away from zero, as NR1 rounding of a decimal.
+            Some(v) => Some((v + 0.5) as i64),
+            None => None,
+        };
         let result =
             fetch_count(n).and_then(|max| self.engine.fetch_into(max, &mut *call.response()));
         match result {
