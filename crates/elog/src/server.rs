@@ -315,21 +315,9 @@ impl Connection {
         loop {
             let n = match self.stream.read(&mut input) {
                 Ok(0) => {
-                    // The client half-closed: answer an unterminated last
-                    // message, then close.
-                    {
-                        let mut inst = lock(&self.instrument);
-                        let tree = &*self.tree;
-                        limits::finish(
-                            &mut session,
-                            &mut framer,
-                            tree,
-                            &mut *inst,
-                            &mut out,
-                            &self.limits,
-                        );
-                    }
-                    let _ = self.stream.write_all(&out);
+                    // End of input. LF ends a program message; bytes after
+                    // the last LF are a cut message and are dropped, never
+                    // executed in part (a cut `:ELOG:PER 10` must not set 1 s).
                     break;
                 }
                 Ok(n) => n,

@@ -89,19 +89,27 @@ fn several_clients_and_disconnects() {
 }
 
 #[test]
-fn half_closed_client_still_gets_its_answer() {
+fn half_closed_client_gets_its_answers_and_a_cut_message_is_dropped() {
     let rig = Rig::new(&[]);
     let mut s = TcpStream::connect(rig.server.local_addr()).unwrap();
     s.set_read_timeout(Some(StdDuration::from_secs(20)))
         .unwrap();
-    s.write_all(b"*IDN?").unwrap();
+    // A terminated query, then a message cut off by the end of input.
+    s.write_all(b"*IDN?\n:ELOG:PER 1").unwrap();
     s.shutdown(Shutdown::Write).unwrap();
     let mut answer = String::new();
     s.read_to_string(&mut answer).unwrap();
     assert!(
-        answer.starts_with("elog,ELOG,0,") && answer.ends_with('\n'),
+        answer.starts_with("elog,ELOG,0,") && answer.ends_with('\n') && answer.lines().count() == 1,
         "{answer:?}"
     );
+    let mut c = rig.connect();
+    assert_eq!(
+        c.ask(":ELOG:PER?"),
+        "0.1",
+        "the cut message was not executed"
+    );
+    c.no_error();
 }
 
 #[test]
