@@ -327,7 +327,10 @@ fn py_oxygen_scpi_connect_sequence() {
     let data = c.ask(":ELOG:FETCH?");
     let fields: Vec<&str> = data.split(',').collect();
     // Timestamp + 2 items x 2 calculations per record.
-    assert!(fields.len() >= 5 && fields.len().is_multiple_of(5), "{data}");
+    assert!(
+        fields.len() >= 5 && fields.len().is_multiple_of(5),
+        "{data}"
+    );
     rig.step_ms(700);
     let one = c.ask(":ELOG:FETCH? 1");
     assert_eq!(one.split(',').count(), 5, "{one}");
