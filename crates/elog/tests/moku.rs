@@ -112,3 +112,23 @@ fn unreachable_moku_is_an_error_not_a_hang() {
     assert!(!e.to_string().is_empty());
     assert!(MokuSource::connect(MokuConfig::new("127.0.0.1:1").with_rate(-1.0)).is_err());
 }
+
+#[test]
+fn inputs_follow_the_model() {
+    for (model, n) in [
+        (moku_emulator::Model::Go, 2),
+        (moku_emulator::Model::Lab, 2),
+        (moku_emulator::Model::Pro, 4),
+        (moku_emulator::Model::Delta, 8),
+    ] {
+        let emu = Emulator::start(Config {
+            model,
+            ..Config::default()
+        })
+        .unwrap();
+        let source = MokuSource::connect(MokuConfig::new(emu.host())).unwrap();
+        let names: Vec<String> = source.channels().into_iter().map(|c| c.name).collect();
+        let want: Vec<String> = (1..=n).map(|i| format!("Input{i}")).collect();
+        assert_eq!(names, want, "{model:?}");
+    }
+}
