@@ -11,7 +11,23 @@ fn bench(c: &mut Criterion) {
     let doc = datalogger_document(SAMPLES);
     let mut g = c.benchmark_group("li_decode");
     g.throughput(Throughput::Bytes(doc.len() as u64));
-    g.bench_function("s32_fast_path", |b| {
+    let options = li::DecodeOptions::default();
+    let mut prev = li::decode(&doc).expect("decodes").channels;
+    g.bench_function("s32_fast_path_recycled", |b| {
+        b.iter(|| {
+            let d = li::decode_recycling(black_box(&doc), &options, std::mem::take(&mut prev))
+                .expect("decodes");
+            prev = d.channels;
+        });
+    });
+    g.bench_function("anchor_raw_i32_to_f64_reused", |b| {
+        let mut out = Vec::with_capacity(doc.len() / 4);
+        b.iter(|| {
+            raw_i32_to_f64(black_box(&doc), &mut out);
+            black_box(&out);
+        });
+    });
+    g.bench_function("s32_fast_path_fresh", |b| {
         b.iter(|| li::decode(black_box(&doc)).expect("decodes"))
     });
     g.bench_function("anchor_memcpy", |b| {
@@ -19,13 +35,6 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             copy.copy_from_slice(black_box(&doc));
             black_box(&copy);
-        });
-    });
-    g.bench_function("anchor_raw_i32_to_f64", |b| {
-        b.iter(|| {
-            let mut out = Vec::with_capacity(doc.len() / 4);
-            raw_i32_to_f64(black_box(&doc), &mut out);
-            out
         });
     });
     let bits = bitpacked_document(SAMPLES);

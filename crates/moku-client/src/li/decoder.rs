@@ -14,10 +14,22 @@ pub fn decode(bytes: &[u8]) -> Result<LiDocument, LiError> {
 
 /// Decodes a complete LI document with explicit options (calibration coefficients).
 pub fn decode_with(bytes: &[u8], options: &DecodeOptions) -> Result<LiDocument, LiError> {
+    decode_recycling(bytes, options, Vec::new())
+}
+
+/// Like [`decode_with`], writing the samples into the buffers of `recycle` (for example the
+/// channels of the previous chunk's document), so that decoding a stream of similar chunks does
+/// not allocate and fault in fresh memory for every chunk.
+pub fn decode_recycling(
+    bytes: &[u8],
+    options: &DecodeOptions,
+    recycle: Vec<ChannelData>,
+) -> Result<LiDocument, LiError> {
     let mut d = Decoder::with_options(DecodeOptions {
         max_block_len: usize::MAX,
         ..options.clone()
     });
+    d.spare = recycle.into_iter().map(|c| c.values).collect();
     d.feed(bytes)?;
     d.finish()
 }
@@ -42,6 +54,8 @@ pub struct Decoder {
     header: Option<Header>,
     channels: Vec<ChannelDecoder>,
     pending: Vec<ChannelData>,
+    /// Buffers to reuse for new channel data.
+    spare: Vec<Vec<f64>>,
 }
 
 impl Default for Decoder {
@@ -66,6 +80,7 @@ impl Decoder {
             header: None,
             channels: Vec::new(),
             pending: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -124,6 +139,7 @@ impl Decoder {
         let Some(header) = self.header else {
             return Err(LiError::Truncated("header"));
         };
+        let mut spare = self.spare;
         let mut channels = self.pending;
         channels.sort_by_key(|c| c.channel);
         let mut merged: Vec<ChannelData> = (0..usize::from(header.n_channels))
@@ -136,14 +152,24 @@ impl Decoder {
                 values: Vec::new(),
             })
             .collect();
+        let mut fresh = || {
+            let mut v = spare.pop().unwrap_or_default();
+            v.clear();
+            v
+        };
         for c in channels {
             if let Some(m) = merged.get_mut(c.channel) {
                 if m.values.is_empty() {
                     m.first_record = c.first_record;
                     m.values = c.values;
-                } else {
-                    m.values.extend_from_slice(&c.values);
+                    continue;
                 }
+                m.values.extend_from_slice(&c.values);
+            }
+        }
+        for m in &mut merged {
+            if m.values.capacity() == 0 {
+                m.values = fresh();
             }
         }
         Ok(LiDocument {
@@ -160,13 +186,15 @@ impl Decoder {
                     (h.format.outputs, h.start_offset, h.time_step)
                 });
                 let first = self.channels.get(channel).map_or(0, |c| c.records);
+                let mut values = self.spare.pop().unwrap_or_default();
+                values.clear();
                 self.pending.push(ChannelData {
                     channel,
                     fields_per_record: fields,
                     first_record: first,
                     start_offset: start,
                     time_step: step,
-                    values: Vec::new(),
+                    values,
                 });
                 self.pending.len() - 1
             }

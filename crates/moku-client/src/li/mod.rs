@@ -28,7 +28,7 @@ pub mod format;
 mod header;
 mod records;
 
-pub use decoder::{ChunkSequence, Decoder, decode, decode_with};
+pub use decoder::{ChunkSequence, Decoder, decode, decode_recycling, decode_with};
 pub use format::{Field, FieldKind, Op, Operand, Processing, RecordFormat};
 pub use header::Header;
 

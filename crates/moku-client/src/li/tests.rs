@@ -69,6 +69,26 @@ fn datalogger_contract_two_channels() {
 }
 
 #[test]
+fn recycled_buffers_are_reused() {
+    let doc = encode(
+        2,
+        "s32",
+        &["/65536", ""],
+        &[(0, s32(&[65536, 131072])), (1, s32(&[5]))],
+    );
+    let first = decode(&doc).unwrap();
+    let ptrs: Vec<*const f64> = first.channels.iter().map(|c| c.values.as_ptr()).collect();
+    let again = decode_recycling(&doc, &DecodeOptions::default(), first.channels).unwrap();
+    assert_eq!(again.channels[0].values, vec![1.0, 2.0]);
+    assert_eq!(again.channels[1].values, vec![5.0]);
+    let mut now: Vec<*const f64> = again.channels.iter().map(|c| c.values.as_ptr()).collect();
+    let mut before = ptrs;
+    now.sort();
+    before.sort();
+    assert_eq!(now, before);
+}
+
+#[test]
 fn records_split_across_blocks_and_feeds() {
     let data = s32(&[1 << 16, 2 << 16, 3 << 16]);
     let doc = encode(
