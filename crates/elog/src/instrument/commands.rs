@@ -65,11 +65,10 @@ pub(crate) const FORMAT_WORDS: &[&str] = &["ASCii", "BIN_INTEL", "BIN_MOTOROLA"]
 pub(crate) const TIMESTAMP_WORDS: &[&str] = &["OFF", "REL", "ABS", "ELOG"];
 
 const ITEMS: &[Param] = &[Param::string_list()];
-// The engine checks the range itself (so the refusal names the limit); the
-// parser only keeps `MIN`/`MAX`/`DEF` meaningful.
-const PERIOD: &[Param] = &[Param::number(Unit::Second)
-    .range(0.0, 3600.0)
-    .default_value(0.1)];
+// Any number: the engine checks the range itself, after the state, so that
+// RUNNING refuses with -221 whatever the value, and the refusal names the
+// limit. `DEF` is the default period.
+const PERIOD: &[Param] = &[Param::number(Unit::Second).default_value(0.1)];
 const CALCS: &[Param] = &[Param::choice_list(CALC_WORDS)];
 const FORMAT: &[Param] = &[Param::choice(FORMAT_WORDS)];
 const TIMESTAMP: &[Param] = &[Param::choice(TIMESTAMP_WORDS)];

@@ -284,6 +284,10 @@ impl ElogInstrument {
     }
 
     fn set_calculations(&mut self, call: &mut Call<'_>) -> Result<(), Error> {
+        // The state first: outside CONFIG any CALC is -221, repeated or not.
+        if self.engine.state() != State::Config {
+            return Err(scpi_error(&elog_core::Error::NotInConfig));
+        }
         let args = *call.args();
         let mut calcs = [Calc::Avg; 4];
         let mut n = 0;
@@ -306,21 +310,26 @@ impl ElogInstrument {
     fn fetch(&mut self, call: &mut Call<'_>) -> Result<(), Error> {
         // The count is declared as any number, so that every value the
         // parser can read reaches this handler and gets a line (`ERROR` for
-        // a bad one) instead of leaving the client waiting.
-        let n = match call.args().opt_f64(0)? {
-            Some(v) if v.is_nan() => {
-                call.response().raw(b"ERROR")?;
-                return Err(Error::new(scpi_parser::error::code::DATA_OUT_OF_RANGE)
-                    .with_detail("record count is not a number"));
-            }
-            Some(v) if v < 0.0 => Some(-1),
-            Some(v) if v >= 9.0e18 => Some(i64::MAX),
-            // Half away from zero, as NR1 rounding of a decimal.
-            Some(v) => Some((v + 0.5) as i64),
-            None => None,
+        // a bad one) instead of leaving the client waiting. Outside RUNNING
+        // the state is the error, whatever the count.
+        let n = call.args().opt_f64(0)?;
+        let result = if self.engine.state() != State::Running {
+            self.engine.fetch_into(0, &mut *call.response())
+        } else {
+            let n = match n {
+                Some(v) if v.is_nan() => {
+                    call.response().raw(b"ERROR")?;
+                    return Err(Error::new(scpi_parser::error::code::DATA_OUT_OF_RANGE)
+                        .with_detail("record count is not a number"));
+                }
+                Some(v) if v < 0.0 => Some(-1),
+                Some(v) if v >= 9.0e18 => Some(i64::MAX),
+                // Half away from zero, as NR1 rounding of a decimal.
+                Some(v) => Some((v + 0.5) as i64),
+                None => None,
+            };
+            fetch_count(n).and_then(|max| self.engine.fetch_into(max, &mut *call.response()))
         };
-        let result =
-            fetch_count(n).and_then(|max| self.engine.fetch_into(max, &mut *call.response()));
         match result {
             Ok(fetched) => {
                 if let Some(e) = fetched.lost_error() {
