@@ -42,6 +42,51 @@ impl<C: ChannelCatalog + ?Sized> ChannelCatalog for &C {
     }
 }
 
+/// Writes a SCPI string data element: `"` + text with `"` doubled + `"`.
+pub fn write_quoted<S: scpi_parser::Sink + ?Sized>(
+    out: &mut S,
+    text: &str,
+) -> Result<(), scpi_parser::SinkError> {
+    out.write_byte(b'"')?;
+    for part in text.split_inclusive('"') {
+        out.write(part.as_bytes())?;
+        if part.ends_with('"') {
+            out.write_byte(b'"')?;
+        }
+    }
+    out.write_byte(b'"')
+}
+
+/// Writes the `:CHANNELlist:NAMes?` answer: `("<id>","<name>"),("<id>","<name>")` or `NONE`.
+pub fn write_channel_names<C: ChannelCatalog + ?Sized, S: scpi_parser::Sink + ?Sized>(
+    catalog: &C,
+    out: &mut S,
+) -> Result<(), scpi_parser::SinkError> {
+    let mut result = Ok(());
+    let mut first = true;
+    catalog.for_each(&mut |id, name| {
+        if result.is_err() {
+            return;
+        }
+        result = (|| {
+            if !first {
+                out.write_byte(b',')?;
+            }
+            out.write(b"(\"")?;
+            scpi_parser::number::write_nr1(out, i64::from(id.0))?;
+            out.write(b"\",")?;
+            write_quoted(out, name)?;
+            out.write_byte(b')')
+        })();
+        first = false;
+    });
+    result?;
+    if first {
+        out.write(b"NONE")?;
+    }
+    Ok(())
+}
+
 /// A ready-made catalogue over a list of `(name, info)` pairs (tests, small hosts).
 #[derive(Clone, Debug, Default)]
 pub struct StaticCatalog {
@@ -98,5 +143,29 @@ impl ChannelCatalog for StaticCatalog {
         for (n, i) in &self.channels {
             f(i.id, n);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn channel_names_answer() {
+        let mut c = StaticCatalog::new();
+        let mut v = Vec::new();
+        write_channel_names(&c, &mut v).unwrap();
+        assert_eq!(v, b"NONE");
+        c.add_scalar("AI 1/1", 10.0);
+        c.add("say \"x\"", true, None);
+        let mut v = Vec::new();
+        write_channel_names(&c, &mut v).unwrap();
+        assert_eq!(v, b"(\"0\",\"AI 1/1\"),(\"1\",\"say \"\"x\"\"\")");
+        let mut buf = [0u8; 5];
+        assert!(write_channel_names(&c, &mut scpi_parser::SliceSink::new(&mut buf)).is_err());
+        assert_eq!(c.lookup("AI 1/1").unwrap().id, ChannelId(0));
+        c.remove(ChannelId(0));
+        assert!(c.lookup("AI 1/1").is_none());
     }
 }

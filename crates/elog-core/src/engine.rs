@@ -318,14 +318,7 @@ impl Engine {
             if k > 0 {
                 out.write_byte(b',')?;
             }
-            out.write_byte(b'"')?;
-            for part in item.name.split_inclusive('"') {
-                out.write(part.as_bytes())?;
-                if part.ends_with('"') {
-                    out.write_byte(b'"')?;
-                }
-            }
-            out.write_byte(b'"')?;
+            crate::catalog::write_quoted(out, &item.name)?;
         }
         Ok(())
     }
