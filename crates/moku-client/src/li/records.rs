@@ -291,12 +291,17 @@ impl ChannelDecoder {
         };
         let before = out.len();
         out.reserve(bytes.len() / kind.width());
-        match chain {
+        // Constants are copied into locals so the compiler knows the output writes cannot
+        // change them (keeps the loops vectorisable).
+        match *chain {
             Chain::Identity => run_fast(*kind, bytes, out, |x| x),
-            Chain::Mul(k) => run_fast(*kind, bytes, out, |x| x * k),
-            Chain::Div(k) => run_fast(*kind, bytes, out, |x| x / k),
-            Chain::MulAdd(a, b) => run_fast(*kind, bytes, out, |x| x * a + b),
-            Chain::General(ops) => run_fast(*kind, bytes, out, |x| apply(ops, x)),
+            Chain::Mul(k) => run_fast(*kind, bytes, out, move |x| x * k),
+            Chain::Div(k) => run_fast(*kind, bytes, out, move |x| x / k),
+            Chain::MulAdd(a, b) => run_fast(*kind, bytes, out, move |x| x * a + b),
+            Chain::General(ref ops) => {
+                let ops: Vec<ResolvedOp> = ops.clone();
+                run_fast(*kind, bytes, out, |x| apply(&ops, x));
+            }
         }
         self.records += (out.len() - before) as u64;
     }
