@@ -74,7 +74,7 @@ impl<'a> ChannelList<'a> {
         }
         loop {
             it.entry()
-                .ok_or(Error::new(code::INVALID_EXPRESSION).with_detail_bytes(expr))?;
+                .ok_or_else(|| Error::new(code::INVALID_EXPRESSION).with_detail_bytes(expr))?;
             it.skip_ws();
             match it.s.get(it.pos) {
                 None => return Ok(list),

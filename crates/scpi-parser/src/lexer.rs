@@ -79,8 +79,15 @@ pub(crate) struct Header<'a> {
     pub(crate) query: bool,
     /// The whole header text (for error details).
     pub(crate) text: &'a [u8],
-    pub(crate) mnemonics: [&'a [u8]; MAX_HEADER_DEPTH],
-    pub(crate) depth: usize,
+    /// The mnemonics joined by `:` (no leading `:`/`*`, no trailing `?`).
+    pub(crate) body: &'a [u8],
+}
+
+impl<'a> Header<'a> {
+    /// The mnemonics in order.
+    pub(crate) fn mnemonics(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        self.body.split(|&b| b == b':')
+    }
 }
 
 /// Parses a header at the cursor (white space already skipped).
@@ -91,9 +98,9 @@ pub(crate) fn parse_header<'a>(cur: &mut Cursor<'a>) -> Result<Header<'a>, Error
         absolute: false,
         query: false,
         text: &[],
-        mnemonics: [&[]; MAX_HEADER_DEPTH],
-        depth: 0,
+        body: &[],
     };
+    let mut depth = 0;
     match cur.peek() {
         Some(b'*') => {
             h.common = true;
@@ -105,6 +112,8 @@ pub(crate) fn parse_header<'a>(cur: &mut Cursor<'a>) -> Result<Header<'a>, Error
         }
         _ => {}
     }
+    let body_start = cur.pos;
+    let mut body_end;
     loop {
         let m_start = cur.pos;
         match cur.peek() {
@@ -127,13 +136,13 @@ pub(crate) fn parse_header<'a>(cur: &mut Cursor<'a>) -> Result<Header<'a>, Error
         if alpha_len > MAX_MNEMONIC_LEN {
             return Err(Error::new(code::PROGRAM_MNEMONIC_TOO_LONG).with_detail_bytes(m));
         }
-        if h.depth == MAX_HEADER_DEPTH {
+        if depth == MAX_HEADER_DEPTH {
             return Err(
                 Error::new(code::COMMAND_HEADER_ERROR).with_detail_bytes(&cur.s[start..cur.pos])
             );
         }
-        h.mnemonics[h.depth] = m;
-        h.depth += 1;
+        depth += 1;
+        body_end = cur.pos;
         match cur.peek() {
             Some(b':') if !h.common => cur.pos += 1,
             Some(b'?') => {
@@ -145,6 +154,7 @@ pub(crate) fn parse_header<'a>(cur: &mut Cursor<'a>) -> Result<Header<'a>, Error
         }
     }
     h.text = &cur.s[start..cur.pos];
+    h.body = &cur.s[body_start..body_end];
     match cur.peek() {
         None | Some(b';') => Ok(h),
         Some(c) if is_ws(c) => Ok(h),
@@ -190,7 +200,7 @@ pub(crate) fn lex_token<'a>(cur: &mut Cursor<'a>) -> Result<Token<'a>, Error> {
                 let n = usize::from(d - b'0');
                 let digits = s
                     .get(start + 2..start + 2 + n)
-                    .ok_or(Error::new(code::INVALID_BLOCK_DATA))?;
+                    .ok_or_else(|| Error::new(code::INVALID_BLOCK_DATA))?;
                 let mut len: usize = 0;
                 for &b in digits {
                     if !b.is_ascii_digit() {
@@ -202,10 +212,10 @@ pub(crate) fn lex_token<'a>(cur: &mut Cursor<'a>) -> Result<Token<'a>, Error> {
                 let data = data_start
                     .checked_add(len)
                     .and_then(|end| s.get(data_start..end))
-                    .ok_or(
+                    .ok_or_else(|| {
                         Error::new(code::INVALID_BLOCK_DATA)
-                            .with_detail("block shorter than its length"),
-                    )?;
+                            .with_detail("block shorter than its length")
+                    })?;
                 cur.pos = data_start + len;
                 Ok(Token::Block(data))
             }
@@ -385,12 +395,12 @@ mod tests {
     fn headers() {
         let h = hdr(":SYST:ERR?").unwrap();
         assert!(h.absolute && h.query && !h.common);
-        assert_eq!(&h.mnemonics[..h.depth], [&b"SYST"[..], b"ERR"]);
+        assert!(h.mnemonics().eq([&b"SYST"[..], b"ERR"]));
         let h = hdr("*idn? ").unwrap();
         assert!(h.common && h.query);
-        assert_eq!(h.mnemonics[0], b"idn");
+        assert_eq!(h.body, b"idn");
         let h = hdr("outp2:stat on").unwrap();
-        assert_eq!(&h.mnemonics[..h.depth], [&b"outp2"[..], b"stat"]);
+        assert!(h.mnemonics().eq([&b"outp2"[..], b"stat"]));
         assert_eq!(hdr(":").unwrap_err(), -110);
         assert_eq!(hdr("::A").unwrap_err(), -110);
         assert_eq!(hdr("A:").unwrap_err(), -110);

@@ -167,7 +167,7 @@ pub(crate) fn scan_non_decimal(s: &[u8], pos: usize) -> Result<(u64, usize), Err
         }
         let d = (c as char)
             .to_digit(radix)
-            .ok_or(Error::new(code::INVALID_CHARACTER_IN_NUMBER))?;
+            .ok_or_else(|| Error::new(code::INVALID_CHARACTER_IN_NUMBER))?;
         match v
             .checked_mul(u64::from(radix))
             .and_then(|x| x.checked_add(u64::from(d)))

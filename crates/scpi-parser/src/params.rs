@@ -479,9 +479,9 @@ impl Iterator for Choices<'_> {
 }
 
 /// Outcome of validating a unit's parameters.
-pub(crate) enum Checked<'a> {
+pub(crate) enum Checked {
     /// All good.
-    Ok(Args<'a>),
+    Ok,
     /// A -2xx (or other non-syntax) refusal: skip the unit, continue the message.
     Refused(Error),
     /// A -1xx error: stop the message.
@@ -634,14 +634,18 @@ fn is_syntax(e: &Error) -> bool {
 
 /// Lexes and validates the parameters of one unit; the cursor is just after
 /// the header and ends at the `;` or the end of the message.
-pub(crate) fn check_params<'a>(cur: &mut Cursor<'a>, spec: &'static [Param]) -> Checked<'a> {
-    let mut args = Args {
-        values: [Value::Absent; MAX_PARAMS],
-        count: 0,
-        spec,
-        list: &[],
-        list_len: 0,
-    };
+pub(crate) fn check_params<'a>(
+    cur: &mut Cursor<'a>,
+    spec: &'static [Param],
+    args: &mut Args<'a>,
+) -> Checked {
+    args.count = 0;
+    args.spec = spec;
+    args.list_len = 0;
+    // Only the slots this command can use need clearing.
+    for v in args.values.iter_mut().take(spec.len()) {
+        *v = Value::Absent;
+    }
     let mut refused: Option<Error> = None;
     cur.skip_ws();
     let mut more = !matches!(cur.peek(), None | Some(b';'));
@@ -696,7 +700,7 @@ pub(crate) fn check_params<'a>(cur: &mut Cursor<'a>, spec: &'static [Param]) -> 
     }
     match refused {
         Some(e) => Checked::Refused(e),
-        None => Checked::Ok(args),
+        None => Checked::Ok,
     }
 }
 
@@ -706,8 +710,9 @@ mod tests {
 
     fn run(input: &'static str, spec: &'static [Param]) -> Result<Args<'static>, i32> {
         let mut c = Cursor::new(input.as_bytes());
-        match check_params(&mut c, spec) {
-            Checked::Ok(a) => Ok(a),
+        let mut a = Args::EMPTY;
+        match check_params(&mut c, spec, &mut a) {
+            Checked::Ok => Ok(a),
             Checked::Refused(e) | Checked::Fatal(e) => Err(e.code()),
         }
     }

@@ -31,7 +31,7 @@ pub(crate) trait ErrorLog {
 /// Everything a handler gets: validated arguments, header suffixes, the
 /// response writer and the error queue.
 pub struct Call<'a> {
-    args: Args<'a>,
+    args: &'a Args<'a>,
     suffixes: Suffixes,
     query: bool,
     response: Response<'a>,
@@ -41,7 +41,7 @@ pub struct Call<'a> {
 impl<'a> Call<'a> {
     /// The validated parameters.
     pub fn args(&self) -> &Args<'a> {
-        &self.args
+        self.args
     }
 
     /// The numeric header suffixes (root first; 1 where left out).
@@ -272,6 +272,7 @@ impl<const Q: usize> Session<Q> {
         let mut path = Path::default();
         let mut indefinite = false;
         let mut prefix = [0u8; MAX_PREFIX];
+        let mut args = Args::EMPTY;
         loop {
             cur.skip_ws();
             match cur.peek() {
@@ -292,7 +293,7 @@ impl<const Q: usize> Session<Q> {
                 }
             };
             let (leaf, node, suffixes): (_, Option<NodeId>, Suffixes) = if header.common {
-                match tree.common(header.mnemonics[0], header.query) {
+                match tree.common(header.body, header.query) {
                     Some(l) => (l, None, Suffixes::default()),
                     None => {
                         self.push_error(
@@ -313,18 +314,18 @@ impl<const Q: usize> Session<Q> {
                     }
                 }
             };
-            let args = match check_params(&mut cur, leaf.params) {
-                Checked::Ok(a) => Some(a),
+            let args_ok = match check_params(&mut cur, leaf.params, &mut args) {
+                Checked::Ok => true,
                 Checked::Refused(e) => {
                     self.push_error(e);
-                    None
+                    false
                 }
                 Checked::Fatal(e) => {
                     self.push_error(e);
                     break;
                 }
             };
-            if let Some(args) = args {
+            if args_ok {
                 if header.query && indefinite {
                     self.push_error(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
                 } else {
@@ -345,7 +346,7 @@ impl<const Q: usize> Session<Q> {
                         }
                         Target::Device(c) => {
                             let mut call = Call {
-                                args,
+                                args: &args,
                                 suffixes,
                                 query: header.query,
                                 response,

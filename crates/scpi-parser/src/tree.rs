@@ -70,6 +70,12 @@ pub(crate) struct Leaf<C> {
 #[derive(Clone, Copy, Debug)]
 struct Node<C> {
     word: &'static str,
+    /// [`key`] of the short form.
+    short_key: u128,
+    /// [`key`] of the long form.
+    long_key: u128,
+    /// Whether this node or an ancestor takes a numeric suffix.
+    suffix_in_chain: bool,
     parent: NodeId,
     first_child: NodeId,
     last_child: NodeId,
@@ -83,6 +89,9 @@ struct Node<C> {
 impl<C: Copy> Node<C> {
     const EMPTY: Self = Self {
         word: "",
+        short_key: NO_KEY,
+        long_key: NO_KEY,
+        suffix_in_chain: false,
         parent: NONE,
         first_child: NONE,
         last_child: NONE,
@@ -96,11 +105,18 @@ impl<C: Copy> Node<C> {
     fn leaf(&self, query: bool) -> Option<Leaf<C>> {
         if query { self.query } else { self.set }
     }
+
+    /// The short/long-form rule: `k` is the [`key`] of the input mnemonic.
+    #[inline]
+    fn is_named(&self, k: u128) -> bool {
+        k == self.long_key || k == self.short_key
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Common<C> {
     name: &'static str,
+    key: u128,
     set: Option<Leaf<C>>,
     query: Option<Leaf<C>>,
 }
@@ -156,7 +172,7 @@ impl SuffixMap {
         let slot = self
             .pairs
             .get_mut(usize::from(self.len))
-            .ok_or(Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE))?;
+            .ok_or_else(|| Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE))?;
         *slot = (node, v);
         self.len += 1;
         Ok(())
@@ -220,6 +236,9 @@ pub(crate) struct Path {
 #[derive(Clone, Debug)]
 pub struct Tree<C, const N: usize = 128> {
     nodes: [Node<C>; N],
+    /// Open-addressing index `(parent, key) → node` over every node's short
+    /// and long form: one probe sequence per mnemonic, no sibling scan.
+    index: [NodeId; HASH_SLOTS],
     len: usize,
     commons: [Common<C>; MAX_COMMONS],
     commons_len: usize,
@@ -272,11 +291,14 @@ impl<C: Copy, const N: usize> Tree<C, N> {
     /// compile-time error.
     pub fn new_sized() -> Self {
         const { assert!(N >= 16, "a command tree needs at least 16 nodes") };
+        const { assert!(N <= MAX_NODES, "a command tree holds at most 384 nodes") };
         let mut t = Self {
             nodes: [Node::EMPTY; N],
+            index: [NONE; HASH_SLOTS],
             len: 1,
             commons: [Common {
                 name: "",
+                key: NO_KEY,
                 set: None,
                 query: None,
             }; MAX_COMMONS],
@@ -336,6 +358,7 @@ impl<C: Copy, const N: usize> Tree<C, N> {
                     }
                     self.commons[self.commons_len] = Common {
                         name,
+                        key: key(name.as_bytes()),
                         set: None,
                         query: None,
                     };
@@ -425,8 +448,12 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         }
         let id = self.len as NodeId;
         self.len += 1;
+        let suffix_in_chain = suffix.is_some() || self.nodes[usize::from(parent)].suffix_in_chain;
         self.nodes[usize::from(id)] = Node {
             word,
+            short_key: key(short),
+            long_key: key(wb),
+            suffix_in_chain,
             parent,
             optional,
             suffix,
@@ -440,6 +467,19 @@ impl<C: Copy, const N: usize> Tree<C, N> {
             self.nodes[usize::from(last)].next_sibling = id;
         }
         self.nodes[usize::from(parent)].last_child = id;
+        let (sk, lk) = (key(short), key(wb));
+        for k in [lk, sk] {
+            if k != NO_KEY {
+                let mut i = slot(parent, k);
+                while self.index[i] != NONE {
+                    i = (i + 1) & (HASH_SLOTS - 1);
+                }
+                self.index[i] = id;
+            }
+            if sk == lk {
+                break;
+            }
+        }
         Ok(id)
     }
 
@@ -451,39 +491,49 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         explicit: &mut SuffixMap,
     ) -> Result<Option<NodeId>, Error> {
         let digits = m.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-        let alpha = &m[..m.len() - digits];
-        let mut bad_suffix = false;
-        for c in self.children(parent) {
-            let n = &self.nodes[usize::from(c)];
-            match n.suffix {
-                Some((lo, hi)) => {
-                    if matches(n.word, alpha) {
-                        if digits > 0 {
-                            let v = parse_u32(&m[alpha.len()..])
-                                .filter(|v| (lo..=hi).contains(v))
-                                .ok_or(
-                                    Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE)
-                                        .with_detail_bytes(m),
-                                )?;
-                            explicit.push(c, v)?;
-                        }
-                        return Ok(Some(c));
-                    }
-                }
-                None => {
-                    if matches(n.word, m) {
-                        return Ok(Some(c));
-                    }
-                    if digits > 0 && matches(n.word, alpha) {
-                        bad_suffix = true;
-                    }
-                }
-            }
+        let mk = key(m);
+        if let Some(id) = self.lookup(parent, mk, false) {
+            return Ok(Some(id));
         }
-        if bad_suffix {
+        if digits == 0 {
+            // A suffix node named without its suffix (suffix 1).
+            return Ok(self.lookup(parent, mk, true));
+        }
+        let alpha = &m[..m.len() - digits];
+        let ak = key(alpha);
+        if let Some(id) = self.lookup(parent, ak, true) {
+            let (lo, hi) = self.nodes[usize::from(id)].suffix.unwrap_or((0, u32::MAX));
+            let v = parse_u32(&m[alpha.len()..])
+                .filter(|v| (lo..=hi).contains(v))
+                .ok_or_else(|| Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(m))?;
+            explicit.push(id, v)?;
+            return Ok(Some(id));
+        }
+        if self.lookup(parent, ak, false).is_some() {
             return Err(Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(m));
         }
         Ok(None)
+    }
+
+    /// The child of `parent` whose short or long form has key `k` (and that
+    /// does or does not take a numeric suffix).
+    #[inline]
+    fn lookup(&self, parent: NodeId, k: u128, suffixed: bool) -> Option<NodeId> {
+        if k == NO_KEY {
+            return None;
+        }
+        let mut i = slot(parent, k);
+        loop {
+            let id = self.index[i];
+            if id == NONE {
+                return None;
+            }
+            let n = &self.nodes[usize::from(id)];
+            if n.parent == parent && n.is_named(k) && n.suffix.is_some() == suffixed {
+                return Some(id);
+            }
+            i = (i + 1) & (HASH_SLOTS - 1);
+        }
     }
 
     /// One step down: a direct child, or a child of an optional child.
@@ -526,9 +576,10 @@ impl<C: Copy, const N: usize> Tree<C, N> {
 
     /// Resolves a common command name.
     pub(crate) fn common(&self, name: &[u8], query: bool) -> Option<Leaf<C>> {
+        let k = key(name);
         self.commons[..self.commons_len]
             .iter()
-            .find(|c| c.name.as_bytes().eq_ignore_ascii_case(name))
+            .find(|c| c.key == k)
             .and_then(|c| if query { c.query } else { c.set })
     }
 
@@ -540,7 +591,7 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         } else {
             (path.node, path.suffixes)
         };
-        for m in &h.mnemonics[..h.depth] {
+        for m in h.mnemonics() {
             node = self
                 .step(node, m, &mut explicit, 0)?
                 .ok_or_else(undefined)?;
@@ -548,6 +599,17 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         let leaf_node = self.default_leaf(node, h.query, 0).ok_or_else(undefined)?;
         let node_ref = &self.nodes[usize::from(leaf_node)];
         let leaf = node_ref.leaf(h.query).ok_or_else(undefined)?;
+        if !node_ref.suffix_in_chain {
+            return Ok(Resolved {
+                leaf,
+                node: leaf_node,
+                suffixes: Suffixes::default(),
+                next_path: Path {
+                    node: node_ref.parent,
+                    suffixes: SuffixMap::default(),
+                },
+            });
+        }
         // Collect the chain root → leaf.
         let mut chain = [ROOT; MAX_HEADER_DEPTH + 1];
         let mut n = 0;
@@ -660,6 +722,36 @@ impl<C, const N: usize> Iterator for Children<'_, C, N> {
         self.next = self.tree.nodes[usize::from(id)].next_sibling;
         Some(id)
     }
+}
+
+/// Slots of the mnemonic index (a power of two).
+const HASH_SLOTS: usize = 1024;
+/// The most nodes a tree may hold (keeps the index at most 75% full).
+pub const MAX_NODES: usize = 384;
+
+/// The first index slot for `(parent, k)`.
+#[inline]
+fn slot(parent: NodeId, k: u128) -> usize {
+    let h = (k as u64) ^ ((k >> 64) as u64).rotate_left(17) ^ (u64::from(parent) << 40);
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - HASH_SLOTS.trailing_zeros())) as usize
+}
+
+/// A key that no input mnemonic has.
+const NO_KEY: u128 = u128::MAX;
+
+/// The upper-cased bytes and the length of a mnemonic packed into one
+/// integer, so that the short/long-form rule is two integer comparisons per
+/// node. Mnemonics longer than 15 bytes (never valid input) get [`NO_KEY`].
+#[inline]
+fn key(m: &[u8]) -> u128 {
+    if m.is_empty() || m.len() > 15 {
+        return NO_KEY;
+    }
+    let mut k = m.len() as u128;
+    for &b in m {
+        k = (k << 8) | u128::from(b.to_ascii_uppercase());
+    }
+    k
 }
 
 fn parse_u32(d: &[u8]) -> Option<u32> {
