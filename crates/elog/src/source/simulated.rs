@@ -18,8 +18,11 @@ use super::{ChannelDecl, Progress, SampleBuffer, Source, SourceError};
 
 /// The most source time one poll generates per channel (bounds the buffer).
 const MAX_POLL_SPAN_NS: i128 = 250_000_000;
-/// …but at least this many samples (slow channels).
+/// …but at least this many samples (slow channels)…
 const MIN_POLL_SAMPLES: u64 = 4096;
+/// …and at most this many (fast channels): one poll buffers at most
+/// `64 Ki × 8 B = 512 KiB` per channel.
+const MAX_POLL_SAMPLES: u64 = 1 << 16;
 
 /// What a simulated channel produces.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -342,7 +345,8 @@ impl Source for Simulator {
             let capped = ch
                 .timing
                 .count_until(limit.min(i128::from(i64::MAX)) as i64)
-                .max(k0 + MIN_POLL_SAMPLES);
+                .max(k0 + MIN_POLL_SAMPLES)
+                .min(k0 + MAX_POLL_SAMPLES);
             if capped < end {
                 end = capped;
                 progress = Progress::More;
@@ -472,6 +476,13 @@ mod tests {
             }
         }
         assert_eq!(total, 1_000_001);
+        let mut fast = Simulator::from_specs([&spec("x=const:1@10000000")]);
+        buf.clear();
+        assert_eq!(
+            fast.poll(Instant::from_secs(1), &mut buf).unwrap(),
+            Progress::More
+        );
+        assert_eq!(buf.len(), 1 << 16);
     }
 
     #[test]
