@@ -459,11 +459,21 @@ impl Engine {
 
     /// Declares a group of channels delivered together as interleaved frames
     /// (e.g. 16 channels sharing one rate). Members that are not ITEMs are
-    /// skipped at ingestion. Allowed in any state.
+    /// skipped at ingestion. A channel may appear once per group. Allowed in
+    /// any state.
     pub fn declare_group(&mut self, channels: &[ChannelId]) -> Result<GroupId> {
         if channels.is_empty() {
             return Err(Error::BadInput {
                 reason: "empty frame group",
+            });
+        }
+        if channels
+            .iter()
+            .enumerate()
+            .any(|(k, c)| channels[..k].contains(c))
+        {
+            return Err(Error::BadInput {
+                reason: "channel listed twice in a frame group",
             });
         }
         if self.groups.len() >= self.limits.max_groups.min(usize::from(u16::MAX)) {

@@ -476,6 +476,7 @@ fn bad_input_is_refused() {
         204
     );
     assert!(e.declare_group(&[]).is_err());
+    assert_eq!(e.declare_group(&[a, a]).unwrap_err().code(), 204);
     e.push_batch(ChannelId(77), at(0), ms(1), &[1.0; 500])
         .unwrap();
     assert_eq!(e.available(), 0, "unknown channels are ignored");
