@@ -69,6 +69,24 @@ impl<'a> Cursor<'a> {
     }
 }
 
+/// Byte classes inside a mnemonic: 1 = letter or `_`, 2 = digit, 0 = other.
+static MNEMONIC_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphabetic() || c == b'_' {
+            1
+        } else if c.is_ascii_digit() {
+            2
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
 /// A parsed header, before resolution against the tree.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Header<'a> {
@@ -124,15 +142,20 @@ pub(crate) fn parse_header<'a>(cur: &mut Cursor<'a>) -> Result<Header<'a>, Error
                     .with_detail_bytes(&cur.s[start..cur.pos.min(cur.s.len())]));
             }
         }
-        while let Some(c) = cur.peek() {
-            if c.is_ascii_alphanumeric() || c == b'_' {
-                cur.pos += 1;
-            } else {
-                break;
+        // Letters, digits and `_`; remember where the trailing digits start.
+        let mut alpha_end = cur.pos;
+        for &c in &cur.s[cur.pos..] {
+            match MNEMONIC_CLASS[usize::from(c)] {
+                1 => {
+                    cur.pos += 1;
+                    alpha_end = cur.pos;
+                }
+                2 => cur.pos += 1,
+                _ => break,
             }
         }
         let m = &cur.s[m_start..cur.pos];
-        let alpha_len = m.len() - m.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+        let alpha_len = alpha_end - m_start;
         if alpha_len > MAX_MNEMONIC_LEN {
             return Err(Error::new(code::PROGRAM_MNEMONIC_TOO_LONG).with_detail_bytes(m));
         }

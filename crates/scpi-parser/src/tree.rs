@@ -168,11 +168,8 @@ impl SuffixMap {
             .map(|p| p.1)
     }
 
-    fn push(&mut self, node: NodeId, v: u32) -> Result<(), Error> {
-        let slot = self
-            .pairs
-            .get_mut(usize::from(self.len))
-            .ok_or_else(|| Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE))?;
+    fn push(&mut self, node: NodeId, v: u32) -> Result<(), BadSuffix> {
+        let slot = self.pairs.get_mut(usize::from(self.len)).ok_or(BadSuffix)?;
         *slot = (node, v);
         self.len += 1;
         Ok(())
@@ -489,7 +486,7 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         parent: NodeId,
         m: &[u8],
         explicit: &mut SuffixMap,
-    ) -> Result<Option<NodeId>, Error> {
+    ) -> Result<Option<NodeId>, BadSuffix> {
         let digits = m.iter().rev().take_while(|c| c.is_ascii_digit()).count();
         let mk = key(m);
         if let Some(id) = self.lookup(parent, mk, false) {
@@ -505,12 +502,12 @@ impl<C: Copy, const N: usize> Tree<C, N> {
             let (lo, hi) = self.nodes[usize::from(id)].suffix.unwrap_or((0, u32::MAX));
             let v = parse_u32(&m[alpha.len()..])
                 .filter(|v| (lo..=hi).contains(v))
-                .ok_or_else(|| Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(m))?;
+                .ok_or(BadSuffix)?;
             explicit.push(id, v)?;
             return Ok(Some(id));
         }
         if self.lookup(parent, ak, false).is_some() {
-            return Err(Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(m));
+            return Err(BadSuffix);
         }
         Ok(None)
     }
@@ -543,7 +540,7 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         m: &[u8],
         explicit: &mut SuffixMap,
         depth: usize,
-    ) -> Result<Option<NodeId>, Error> {
+    ) -> Result<Option<NodeId>, BadSuffix> {
         if let Some(c) = self.find_child(node, m, explicit)? {
             return Ok(Some(c));
         }
@@ -593,7 +590,10 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         };
         for m in h.mnemonics() {
             node = self
-                .step(node, m, &mut explicit, 0)?
+                .step(node, m, &mut explicit, 0)
+                .map_err(|BadSuffix| {
+                    Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(m)
+                })?
                 .ok_or_else(undefined)?;
         }
         let leaf_node = self.default_leaf(node, h.query, 0).ok_or_else(undefined)?;
@@ -640,7 +640,9 @@ impl<C: Copy, const N: usize> Tree<C, N> {
                 suffixes.values[usize::from(suffixes.len)] = v;
                 suffixes.len += 1;
                 if id != leaf_node {
-                    next.suffixes.push(id, v)?;
+                    next.suffixes.push(id, v).map_err(|BadSuffix| {
+                        Error::new(code::HEADER_SUFFIX_OUT_OF_RANGE).with_detail_bytes(h.text)
+                    })?;
                 }
             }
         }
@@ -723,6 +725,10 @@ impl<C, const N: usize> Iterator for Children<'_, C, N> {
         Some(id)
     }
 }
+
+/// A numeric header suffix that does not fit (reported as `-114`).
+#[derive(Clone, Copy, Debug)]
+struct BadSuffix;
 
 /// Slots of the mnemonic index (a power of two).
 const HASH_SLOTS: usize = 1024;
