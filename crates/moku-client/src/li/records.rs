@@ -273,6 +273,9 @@ impl ChannelDecoder {
             start_bit = end - carry_bits;
             self.carry.clear();
         }
+        // At most this many values can come out of the block (bounded by its size).
+        let records = (block.len() * 8).saturating_sub(start_bit) / self.format.bits.max(1);
+        out.reserve(records * self.format.outputs);
         let end = Self::decode_bits(
             &self.format,
             &self.chains,
