@@ -16,7 +16,7 @@ use elog::acquisition::lock;
 use elog::server::{DEFAULT_MAX_CONNECTIONS, ServerConfig};
 
 const CONNECTIONS: usize = 64;
-const ROUNDS: usize = 40;
+const ROUNDS: usize = 300;
 /// Fields per record: ELOG timestamp + 3 items × (AVG, MAX).
 const FIELDS: usize = 7;
 const PERIOD_US: i64 = 10_000;
@@ -138,7 +138,7 @@ fn sixty_four_connections_mixed_commands_and_fetches() {
             .collect();
         while !handles.iter().all(|h| h.is_finished()) {
             if now_ms < max_ms {
-                now_ms += 10;
+                now_ms += 40;
                 rig.step_ms(now_ms);
             }
             std::thread::sleep(StdDuration::from_micros(500));
