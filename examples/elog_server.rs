@@ -13,6 +13,9 @@
 //!   `--channel "AI 1/1=const:1.0@100" --channel "AI 1/2=sine:2.5:5@1000"`.
 //! * `--moku HOST` — stream a Moku Datalogger's inputs (`Input1`…) as channels.
 //! * `--moku-emulator` — the same against an in-process Moku emulator.
+//! * `--max-connections N`, `--idle-timeout S`, `--allow IP` (repeatable) —
+//!   the server's limits (defaults 64, 3600 s, any address; see
+//!   `docs/reliability.md`).
 //!
 //! With neither `--channel` nor a Moku the built-in demo set is served:
 //! `AI 1/1` const 1.0 @ 100 Hz, `AI 1/2` sine 2.5 V 5 Hz @ 1 kHz, `AI 1/3`
@@ -39,6 +42,9 @@ usage: elog_server [--listen ADDR] [--channel SPEC]... [--moku HOST | --moku-emu
   --moku HOST       stream the inputs of the Moku Datalogger at HOST (channels Input1..)
   --moku-emulator   start a Moku emulator in-process and stream from it
   --moku-rate HZ    Moku sample rate (default 1000)
+  --max-connections N   most simultaneous clients (default 64)
+  --idle-timeout S      close a client silent for S seconds (default 3600)
+  --allow IP        serve only this client address (repeatable; default: any)
   -h, --help        this text
 
 Without --channel and without a Moku, four demo channels AI 1/1..AI 1/4 are served.";
@@ -54,6 +60,7 @@ struct Args {
     channels: Vec<ChannelSpec>,
     moku: Moku,
     moku_rate: f64,
+    server: ServerConfig,
 }
 
 fn parse_args() -> Result<Option<Args>, String> {
@@ -62,6 +69,7 @@ fn parse_args() -> Result<Option<Args>, String> {
         channels: Vec::new(),
         moku: Moku::None,
         moku_rate: 1000.0,
+        server: ServerConfig::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -99,6 +107,35 @@ fn parse_args() -> Result<Option<Args>, String> {
                     .ok()
                     .filter(|r: &f64| r.is_finite() && *r > 0.0)
                     .ok_or(format!("--moku-rate {v:?}: expected a rate in Hz"))?;
+            }
+            "--max-connections" => {
+                let v = value("--max-connections")?;
+                let n = v
+                    .parse()
+                    .ok()
+                    .filter(|n: &usize| *n > 0)
+                    .ok_or(format!("--max-connections {v:?}: expected a count above 0"))?;
+                args.server = args.server.with_max_connections(n);
+            }
+            "--idle-timeout" => {
+                let v = value("--idle-timeout")?;
+                let secs = v
+                    .parse()
+                    .ok()
+                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
+                    .ok_or(format!("--idle-timeout {v:?}: expected seconds above 0"))?;
+                args.server = args
+                    .server
+                    .with_idle_timeout(std::time::Duration::from_secs_f64(secs));
+            }
+            "--allow" => {
+                let v = value("--allow")?;
+                let ip = v
+                    .parse()
+                    .map_err(|e| format!("--allow {v:?}: {e} (expected an IP address)"))?;
+                let mut list = args.server.allow.clone().unwrap_or_default();
+                list.push(ip);
+                args.server = args.server.with_allow_list(list);
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -142,7 +179,7 @@ fn run(args: Args) -> Result<(), String> {
     let _running = acquisition
         .start(AcquisitionConfig::default())
         .map_err(|e| format!("starting the acquisition: {e}"))?;
-    let server = Server::bind(ServerConfig::default().with_listen(args.listen), instrument)
+    let server = Server::bind(args.server.with_listen(args.listen), instrument)
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
     let addr = server.local_addr().map_err(|e| e.to_string())?;
     let handle = server
