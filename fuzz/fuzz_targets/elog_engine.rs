@@ -11,7 +11,9 @@ use elog_core::{
 };
 use libfuzzer_sys::fuzz_target;
 
-const NAMES: [&str; 7] = ["AI 1/1", "AI 1/2", "Slow", "Fast", "Vec", "Async", "missing"];
+const NAMES: [&str; 7] = [
+    "AI 1/1", "AI 1/2", "Slow", "Fast", "Vec", "Async", "missing",
+];
 
 #[derive(Arbitrary, Debug)]
 enum Op {
@@ -21,14 +23,39 @@ enum Op {
     Calcs(Vec<u8>),
     Format(u8),
     Timestamp(u8),
-    Start { now_ms: i16, acq_ms: i16, wall_s: u32 },
+    Start {
+        now_ms: i16,
+        acq_ms: i16,
+        wall_s: u32,
+    },
     Stop,
     Reset,
-    Batch { ch: u8, first_ms: i32, interval_us: u16, n: u16, value: f32, step: f32 },
-    Sample { ch: u8, t_us: i64, value: f64 },
+    Batch {
+        ch: u8,
+        first_ms: i32,
+        interval_us: u16,
+        n: u16,
+        value: f32,
+        step: f32,
+    },
+    Sample {
+        ch: u8,
+        t_us: i64,
+        value: f64,
+    },
     Group(Vec<u8>),
-    Frames { group: u8, first_ms: i32, interval_us: u16, frames: u8, value: f64 },
-    Fetch { max: u8, to_vec: bool, small: bool },
+    Frames {
+        group: u8,
+        first_ms: i32,
+        interval_us: u16,
+        frames: u8,
+        value: f64,
+    },
+    Fetch {
+        max: u8,
+        to_vec: bool,
+        small: bool,
+    },
     Changed(u8),
     Removed(u8),
 }
@@ -55,19 +82,35 @@ fn check(e: &Engine) {
 
 fuzz_target!(|ops: Vec<Op>| {
     let cat = catalog();
-    let limits = Limits { max_buffer_bytes: 1 << 20, max_groups: 4, ..Limits::default() };
+    let limits = Limits {
+        max_buffer_bytes: 1 << 20,
+        max_groups: 4,
+        ..Limits::default()
+    };
     let mut e = Engine::new(limits);
     let mut groups = Vec::new();
+    // Records fetched in the current run (reset by every STARt / STOP / RESet).
+    let mut fetched: u64 = 0;
     for op in ops.into_iter().take(64) {
         let before = e.state();
         let config_result: Option<Result<(), Error>> = match op {
             Op::Items(ix) => {
-                let names = ix.iter().take(10).map(|&i| NAMES[usize::from(i) % NAMES.len()]);
-                Some(e.set_items(&cat, names).map(|out| assert!(out.accepted <= 6)))
+                let names = ix
+                    .iter()
+                    .take(10)
+                    .map(|&i| NAMES[usize::from(i) % NAMES.len()]);
+                Some(
+                    e.set_items(&cat, names)
+                        .map(|out| assert!(out.accepted <= 6)),
+                )
             }
             Op::PeriodMicros(us) => Some(e.set_period(Duration::from_micros(i64::from(us)))),
             Op::PeriodSecs(s) => Some(e.set_period_secs(s)),
-            Op::Calcs(ix) => match CalcList::parse(ix.iter().take(6).map(|&i| ["AVG", "MIN", "MAX", "RMS", "X"][usize::from(i) % 5])) {
+            Op::Calcs(ix) => match CalcList::parse(
+                ix.iter()
+                    .take(6)
+                    .map(|&i| ["AVG", "MIN", "MAX", "RMS", "X"][usize::from(i) % 5]),
+            ) {
                 Ok(list) => Some(e.set_calculations(list)),
                 Err(err) => {
                     assert_eq!(err.code(), -224);
@@ -76,15 +119,24 @@ fuzz_target!(|ops: Vec<Op>| {
             },
             Op::Format(f) => Some(e.set_format(Format::ALL[usize::from(f) % 3])),
             Op::Timestamp(t) => Some(e.set_timestamp(TimestampMode::ALL[usize::from(t) % 4])),
-            Op::Start { now_ms, acq_ms, wall_s } => {
+            Op::Start {
+                now_ms,
+                acq_ms,
+                wall_s,
+            } => {
                 let tb = Timebase {
                     acquisition_start: Instant::from_millis(i64::from(acq_ms)),
                     wall_offset: Duration::from_secs(i64::from(wall_s)),
                 };
                 match e.start(Instant::from_millis(i64::from(now_ms)), tb) {
-                    Ok(()) => assert_eq!((before, e.state()), (State::Config, State::Running)),
+                    Ok(()) => {
+                        assert_eq!((before, e.state()), (State::Config, State::Running));
+                        fetched = 0;
+                    }
                     Err(Error::AlreadyRunning) => assert_eq!(before, State::Running),
-                    Err(Error::PeriodBelowSampleInterval { .. }) => assert_eq!(e.state(), State::Invalid),
+                    Err(Error::PeriodBelowSampleInterval { .. }) => {
+                        assert_eq!(e.state(), State::Invalid)
+                    }
                     Err(err) => {
                         assert_eq!(e.state(), before);
                         assert!(matches!(err.code(), -221 | -225), "{err}");
@@ -102,8 +154,17 @@ fuzz_target!(|ops: Vec<Op>| {
                 assert_eq!((e.state(), e.items().len()), (State::Config, 0));
                 None
             }
-            Op::Batch { ch, first_ms, interval_us, n, value, step } => {
-                let vals: Vec<f64> = (0..usize::from(n % 4096)).map(|i| f64::from(value) + f64::from(step) * i as f64).collect();
+            Op::Batch {
+                ch,
+                first_ms,
+                interval_us,
+                n,
+                value,
+                step,
+            } => {
+                let vals: Vec<f64> = (0..usize::from(n % 4096))
+                    .map(|i| f64::from(value) + f64::from(step) * i as f64)
+                    .collect();
                 let _ = e.push_batch(
                     ChannelId(u32::from(ch % 8)),
                     Instant::from_millis(i64::from(first_ms)),
@@ -113,19 +174,35 @@ fuzz_target!(|ops: Vec<Op>| {
                 None
             }
             Op::Sample { ch, t_us, value } => {
-                let _ = e.push_sample(ChannelId(u32::from(ch % 8)), Instant::from_micros(t_us), value);
+                let _ = e.push_sample(
+                    ChannelId(u32::from(ch % 8)),
+                    Instant::from_micros(t_us),
+                    value,
+                );
                 None
             }
             Op::Group(ix) => {
-                let ids: Vec<ChannelId> = ix.iter().take(20).map(|&i| ChannelId(u32::from(i % 8))).collect();
+                let ids: Vec<ChannelId> = ix
+                    .iter()
+                    .take(20)
+                    .map(|&i| ChannelId(u32::from(i % 8)))
+                    .collect();
                 if let Ok(g) = e.declare_group(&ids) {
                     groups.push((g, ids.len()));
                 }
                 None
             }
-            Op::Frames { group, first_ms, interval_us, frames, value } => {
+            Op::Frames {
+                group,
+                first_ms,
+                interval_us,
+                frames,
+                value,
+            } => {
                 if let Some(&(g, n)) = groups.get(usize::from(group) % groups.len().max(1)) {
-                    let data: Vec<f64> = (0..n * usize::from(frames)).map(|i| value * i as f64).collect();
+                    let data: Vec<f64> = (0..n * usize::from(frames))
+                        .map(|i| value * i as f64)
+                        .collect();
                     let _ = e.push_frames(
                         g,
                         Instant::from_millis(i64::from(first_ms)),
@@ -155,6 +232,7 @@ fuzz_target!(|ops: Vec<Op>| {
                         assert_eq!(before, State::Running);
                         assert!(f.records <= avail);
                         assert!(max == 0 || f.records <= usize::from(max));
+                        fetched += f.records as u64;
                         let back = decode(&out, layout).unwrap_or_else(|err| {
                             panic!("{err}: {:?}", String::from_utf8_lossy(&out))
                         });
@@ -190,5 +268,12 @@ fuzz_target!(|ops: Vec<Op>| {
             assert_eq!(e.state(), before);
         }
         check(&e);
+        if e.state() == State::Running {
+            assert_eq!(
+                fetched + e.lost_total(),
+                e.read_position(),
+                "exactly once or counted"
+            );
+        }
     }
 });

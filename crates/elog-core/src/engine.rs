@@ -596,6 +596,14 @@ impl Engine {
         self.run.as_ref().map_or(0, |r| r.ring.lost_total())
     }
 
+    /// Index of the oldest record neither fetched nor lost yet (0 outside RUNNING).
+    ///
+    /// Every record below it was either returned by a fetch exactly once or
+    /// counted in [`lost_total`](Self::lost_total).
+    pub fn read_position(&self) -> u64 {
+        self.run.as_ref().map_or(0, |r| r.ring.read())
+    }
+
     /// The ELOG time origin `t0` of the run, once the first sample arrived.
     pub fn t0(&self) -> Option<Instant> {
         self.run.as_ref().and_then(|r| r.t0)

@@ -345,6 +345,9 @@ proptest! {
         // Windows every channel has passed: all of them fetched or counted lost.
         let complete = if next[0] == 0 || next[1] == 0 { 0 } else { (next[0].min(next[1]) - 1) / period_ms };
         prop_assert_eq!(lost, e.lost_total());
+        // Exactly once or counted: fetched + lost is everything below the read position.
+        prop_assert_eq!(seen.len() as u64 + lost, e.read_position());
+        prop_assert!(seen.last().is_none_or(|&k| (k as u64) < e.read_position()));
         let below = seen.iter().filter(|&&k| k < complete).count() as i64;
         prop_assert!(((complete - below) as u64) <= lost, "every complete window fetched or lost");
         if lost == 0 {
