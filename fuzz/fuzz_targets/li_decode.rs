@@ -5,9 +5,18 @@
 use moku_client::li::{self, DecodeOptions, Decoder};
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let one_shot = li::decode_with(data, &DecodeOptions { calibration: vec![0.5, 2.0], ..DecodeOptions::default() });
+    let one_shot = li::decode_with(
+        data,
+        &DecodeOptions {
+            calibration: vec![0.5, 2.0],
+            ..DecodeOptions::default()
+        },
+    );
     let cut = data.first().map_or(0, |b| usize::from(*b)).min(data.len());
-    let mut d = Decoder::with_options(DecodeOptions { calibration: vec![0.5, 2.0], max_block_len: 1 << 20 });
+    let mut d = Decoder::with_options(DecodeOptions {
+        calibration: vec![0.5, 2.0],
+        max_block_len: 1 << 20,
+    });
     let mut values: Vec<Vec<f64>> = Vec::new();
     let mut ok = d.feed(&data[..cut]).is_ok() && d.feed(&data[cut..]).is_ok();
     for c in d.take() {
