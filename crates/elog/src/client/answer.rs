@@ -374,6 +374,36 @@ mod tests {
         assert_eq!(v(b"SCPI,\"1999.0\",RC_SCPI,\"x.y\""), None);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+        /// No answer, however malformed, makes a reader panic.
+        #[test]
+        fn arbitrary_answers_never_panic(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b":*\"', ;#.-+0123456789ENONERRORCONFIGAVG".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                0..64,
+            )
+        ) {
+            let _ = strip_header(&bytes);
+            let _ = parse_error(&bytes);
+            let _ = parse_names(&bytes);
+            let _ = parse_identity(&bytes);
+            let _ = parse_version(&bytes);
+            let _ = parse_state(&bytes);
+            let _ = parse_calcs(&bytes);
+            let _ = parse_format(&bytes);
+            let _ = parse_timestamp(&bytes);
+            let _ = parse_period(&bytes);
+            let _ = parse_number(&bytes);
+            if let Ok(s) = std::str::from_utf8(&bytes) {
+                proptest::prop_assert_eq!(unquote(&quote(s)), s);
+            }
+        }
+    }
+
     #[test]
     fn quoting() {
         assert_eq!(quote("AI \"1\""), "\"AI \"\"1\"\"\"");

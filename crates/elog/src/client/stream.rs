@@ -239,7 +239,13 @@ impl<'c> RecordStream<'c> {
         if n == 0 {
             return Ok(0);
         }
-        for error in self.client.errors()? {
+        // The records are consumed on the server: they are queued even if
+        // reading the error queue fails (that failure follows them).
+        let errors = self.client.errors().unwrap_or_else(|e| {
+            self.failure.get_or_insert(e);
+            Vec::new()
+        });
+        for error in errors {
             if is_loss(&error) {
                 let count = loss_count(&error);
                 self.next_seq += count.unwrap_or(0);
