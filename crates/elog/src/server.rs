@@ -9,6 +9,12 @@
 //! the socket after the lock is released, so a slow reader never stalls the
 //! acquisition.
 //!
+//! Every connection runs within limits a deployer sets in [`ServerConfig`]
+//! (connections, input and output bytes, idle and write timeouts, an
+//! allow-list), with safe defaults; [`crate::limits`] enforces the byte
+//! bounds. Bytes after the last LF when a client disconnects are a cut
+//! message and are dropped, never executed.
+//!
 //! ```no_run
 //! use elog::server::{Server, ServerConfig};
 //! use elog::{ElogInstrument, acquisition::shared};
