@@ -158,6 +158,21 @@ fn logging_session_downloads_a_decodable_file() {
             .unwrap()
             .contains(&logged.file_name)
     );
+    // The same through log_to_file.
+    let dir = std::env::temp_dir().join(format!("moku-client-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("run.li");
+    let opts = LoggingOptions {
+        duration: Num::Float(0.1),
+        ..LoggingOptions::default()
+    };
+    let logged = dl
+        .log_to_file(&opts, Duration::from_millis(20), &path, &mut |_| {})
+        .unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(bytes.len() as u64, logged.bytes);
+    assert!(!li::decode(&bytes).unwrap().channels[0].is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -245,6 +260,13 @@ fn streaming_chunks_decode() {
         "{done:?}"
     );
     dl.stop_streaming().unwrap();
+    // The stream id is kept after stop; an explicit id is accepted too.
+    assert_eq!(dl.stream_id().as_deref(), Some(started.stream_id.as_str()));
+    let after = dl.get_chunk_for(&started.stream_id);
+    assert!(
+        after.is_ok() || after.as_ref().is_err_and(|e| e.is_end_of_stream()),
+        "{after:?}"
+    );
 }
 
 #[test]
