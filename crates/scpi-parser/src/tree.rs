@@ -214,7 +214,12 @@ pub(crate) struct Path {
 }
 
 /// A command tree for commands identified by `C` (usually a device's enum),
-/// holding at most `N` nodes.
+/// holding at most `N` nodes (`16 <= N <= MAX_NODES`, checked at compile
+/// time).
+///
+/// Resolving a mnemonic is one probe in a hashed index of every node's short
+/// and long form under its parent, so the cost does not grow with the number
+/// of commands.
 ///
 /// [`Tree::new`] already holds the built-in commands: the 13 IEEE 488.2
 /// common commands, `SYSTem:ERRor[:NEXT]?`, `SYSTem:ERRor:COUNt?`,
