@@ -132,10 +132,22 @@ pub fn parse_error(answer: &[u8]) -> Option<Option<DeviceError>> {
     }
     let msg = unquote(rest);
     let (text, detail) = match msg.split_once(';') {
-        Some((t, d)) => (t.to_string(), Some(d.to_string())),
-        None => (msg, None),
+        Some((t, d)) => (cut(t), Some(cut(d))),
+        None => (cut(&msg), None),
     };
     Some(Some(DeviceError { code, text, detail }))
+}
+
+/// The most bytes kept of an error text or detail: a drained queue stays small
+/// whatever a server writes.
+pub const MAX_ERROR_TEXT: usize = 1024;
+
+fn cut(s: &str) -> String {
+    let mut end = s.len().min(MAX_ERROR_TEXT);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
 }
 
 /// Parses a list of quoted names (`"a","b"`), or `NONE` (an empty list).
@@ -302,6 +314,10 @@ mod tests {
             Some(Some(err(-224, "Illegal parameter value", Some("\"AI 9\""))))
         );
         assert_eq!(parse_error(b"-100"), Some(Some(err(-100, "", None))));
+        let long = format!("1,\"{};{}\"", "é".repeat(2000), "x".repeat(5000));
+        let e = parse_error(long.as_bytes()).unwrap().unwrap();
+        assert_eq!(e.text.len(), MAX_ERROR_TEXT);
+        assert_eq!(e.detail.unwrap().len(), MAX_ERROR_TEXT);
         assert_eq!(parse_error(b"no error"), None);
     }
 
