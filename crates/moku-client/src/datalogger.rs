@@ -1,7 +1,7 @@
 //! The Datalogger instrument: every method of the official client (spec §7–§10).
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -724,9 +724,13 @@ impl Datalogger {
     }
 }
 
-// The session's Arc keeps the device owned while any Datalogger lives.
-const _: fn() = || {
-    fn assert_send<T: Send>() {}
-    assert_send::<Datalogger>();
-    assert_send::<Arc<Shared>>();
-};
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn handles_are_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<super::Datalogger>();
+        check::<crate::Session>();
+        check::<crate::MultiInstrument>();
+    }
+}
