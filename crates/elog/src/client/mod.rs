@@ -1,7 +1,7 @@
 //! The Rust ELOG client: reads records from any ELOG server — this project's
 //! (`elog::server`) or DEWETRON OXYGEN itself.
 //!
-//! [`ElogClient`] speaks SCPI over one TCP connection, one query at a time:
+//! [`ElogClient`](crate::client::ElogClient) speaks SCPI over one TCP connection, one query at a time:
 //!
 //! * **connect**: turns response headers off (`:COMM:HEAD OFF`), reads
 //!   `*IDN?` and `*VER?` (field 4 must be ≥ 1.7, as OXYGEN clients require),
@@ -9,21 +9,21 @@
 //! * **configure** items, period, calculations, format and timestamps with
 //!   `elog-core`'s types, each command checked against the error queue;
 //! * **run**: `start`/`stop`/`reset`/`state`, the error queue;
-//! * **read**: [`ElogClient::fetch`] decodes one `FETCh?` answer (ASCII,
+//! * **read**: [`ElogClient::fetch`](crate::client::ElogClient::fetch) decodes one `FETCh?` answer (ASCII,
 //!   BIN_INTEL or BIN_MOTOROLA) with `elog-core`'s decoder, and
-//!   [`ElogClient::records`] is a gap-less stream: it polls `FETCh?`, yields
+//!   [`ElogClient::records`](crate::client::ElogClient::records) is a gap-less stream: it polls `FETCh?`, yields
 //!   every record once and in order, and reports records the server had to
-//!   drop (its positive-code error) as [`Event::Lost`], never silently.
+//!   drop (its positive-code error) as [`Event::Lost`](crate::client::Event::Lost), never silently.
 //!
 //! Tolerated from real servers: response headers (`:ELOG:FETC …`), spaces
 //! after commas, `NONE`/`ERROR`, every NRf form and the SCPI NaN/∞ sentinels
 //! (`9.91E+37`), ABS times with or without fraction digits, quoted or not.
 //!
 //! Never hangs, never grows: every answer has a deadline
-//! ([`ClientOptions::timeout`]), every answer is bounded
-//! ([`ClientOptions::max_response`]; `FETCh?` asks only for as many records as
+//! ([`ClientOptions::timeout`](crate::client::ClientOptions::timeout)), every answer is bounded
+//! ([`ClientOptions::max_response`](crate::client::ClientOptions::max_response); `FETCh?` asks only for as many records as
 //! fit), and after a timeout or socket error the connection refuses further
-//! use ([`ClientError::Broken`]) instead of pairing late answers with new
+//! use ([`ClientError::Broken`](crate::client::ClientError::Broken)) instead of pairing late answers with new
 //! queries.
 //!
 //! ```no_run
