@@ -387,3 +387,52 @@ fn a_stalled_reader_is_told_how_many_records_were_lost() {
     let more = records_of(drain(&mut stream));
     assert_eq!(more[0].seq, expect);
 }
+
+#[test]
+fn the_blocking_iterator_reads_a_live_threaded_acquisition() {
+    // Real threads and the wall clock; the iterator sleeps between polls.
+    // Bounded: the stream's idle limit ends it if the server ever stalls.
+    let instrument = shared(ElogInstrument::default());
+    let mut acquisition = Acquisition::new(instrument.clone());
+    let specs: Vec<ChannelSpec> = ["AI 1/1=const:1.0@1000", "AI 1/2=const:-2.5@100"]
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    acquisition
+        .add_source(Simulator::from_specs(&specs))
+        .unwrap();
+    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    let server = Server::bind(ServerConfig::default().with_listen(listen), instrument)
+        .unwrap()
+        .spawn()
+        .unwrap();
+    let running = acquisition
+        .start(elog::acquisition::AcquisitionConfig::default())
+        .unwrap();
+    let mut c = ElogClient::connect(server.local_addr()).unwrap();
+    let period = Duration::from_millis(10);
+    c.configure(
+        &ElogConfig::new(["AI 1/1", "AI 1/2"])
+            .period(period)
+            .format(Format::BinIntel),
+    )
+    .unwrap();
+    c.start().unwrap();
+    let recs: Vec<Record> = c
+        .records()
+        .take(30)
+        .map(|e| match e.unwrap() {
+            Event::Record(r) => r,
+            Event::Lost(l) => panic!("{l:?}"),
+        })
+        .collect();
+    for (i, r) in recs.iter().enumerate() {
+        assert_eq!(r.seq, i as u64);
+        assert_eq!(r.values, [1.0, -2.5]);
+        // float32 seconds of the ELOG time: (seq + 1) periods.
+        assert!((elapsed_ns(r) - (i as i64 + 1) * period.as_nanos()).abs() <= 1_000);
+    }
+    c.stop().unwrap();
+    running.stop();
+    server.shutdown();
+}
