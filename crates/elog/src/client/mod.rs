@@ -451,7 +451,8 @@ impl ElogClient {
         (room / self.config.record_bytes().max(1)).clamp(1, u32::MAX as usize)
     }
 
-    /// One `FETCh? n` with `n = max` (0: as many as fit), decoded.
+    /// One `FETCh? n` with `n = max` (0: as many as fit; never more than
+    /// [`ElogClient::fetch_limit`]), decoded.
     ///
     /// `NONE` gives an empty batch; `ERROR` gives [`ClientError::FetchFailed`]
     /// with the queue entries that explain it. Records lost before this answer
