@@ -388,3 +388,21 @@ fn nothing_listening_is_a_connect_error() {
         Err(ClientError::Connect { .. })
     ));
 }
+
+#[test]
+fn a_server_that_never_has_records_ends_the_stream_as_stalled() {
+    let addr = peer(|q| oxygen_handshake(q).unwrap_or_else(|| line(":ELOG:FETC NONE")));
+    let mut c = ElogClient::connect(addr).unwrap();
+    let limit = StdDuration::from_millis(50);
+    let mut stream = c
+        .records()
+        .poll_interval(StdDuration::from_millis(5))
+        .idle_limit(Some(limit));
+    match stream.next() {
+        Some(Err(ClientError::Stalled(l))) => assert_eq!(l, limit),
+        other => panic!("{other:?}"),
+    }
+    assert!(stream.next().is_none());
+    assert!(stream.stats().fetches >= 2);
+    assert!(!stream.client().is_broken());
+}

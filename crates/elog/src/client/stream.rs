@@ -194,12 +194,6 @@ impl<'c> RecordStream<'c> {
                 return Ok(None);
             }
             let now = Instant::now();
-            if let Some(limit) = self.idle_limit
-                && now.duration_since(self.last_record) > limit
-            {
-                self.done = true;
-                return Err(ClientError::Stalled(limit));
-            }
             let past_deadline = deadline.is_some_and(|d| now >= d);
             if now >= self.next_poll {
                 match self.poll_once() {
@@ -207,8 +201,21 @@ impl<'c> RecordStream<'c> {
                         self.done = true;
                         return Err(e);
                     }
-                    // Nothing new and no time left: one poll per late call.
-                    Ok(0) if past_deadline => return Ok(None),
+                    Ok(0) => {
+                        // Only an empty answer counts as silence (a caller
+                        // that paused does not make the server look stalled).
+                        if let Some(limit) = self.idle_limit
+                            && Instant::now().duration_since(self.last_record) > limit
+                        {
+                            self.done = true;
+                            return Err(ClientError::Stalled(limit));
+                        }
+                        // Nothing new and no time left: one poll per late call.
+                        if past_deadline {
+                            return Ok(None);
+                        }
+                        continue;
+                    }
                     Ok(_) => continue,
                 }
             }
