@@ -403,6 +403,6 @@ fn a_server_that_never_has_records_ends_the_stream_as_stalled() {
         other => panic!("{other:?}"),
     }
     assert!(stream.next().is_none());
-    assert!(stream.stats().fetches >= 2);
+    assert!(stream.stats().fetches >= 1);
     assert!(!stream.client().is_broken());
 }
