@@ -102,37 +102,6 @@ impl Digits {
         self.len == 0
     }
 
-    /// Writes `d.ddd E±x`.
-    fn write_nr3<S: Sink + ?Sized>(&self, out: &mut S) -> Result<(), SinkError> {
-        let mut b = [0u8; NR3_MAX_LEN];
-        let mut n = 0;
-        if self.is_zero() {
-            return out.write(b"0.0E+0");
-        }
-        if self.neg {
-            b[n] = b'-';
-            n += 1;
-        }
-        b[n] = self.buf[0];
-        b[n + 1] = b'.';
-        n += 2;
-        if self.len == 1 {
-            b[n] = b'0';
-            n += 1;
-        } else {
-            let rest = &self.buf[1..self.len];
-            b[n..n + rest.len()].copy_from_slice(rest);
-            n += rest.len();
-        }
-        b[n] = b'E';
-        n += 1;
-        let e = self.point - 1;
-        b[n] = if e < 0 { b'-' } else { b'+' };
-        n += 1;
-        n += write_u32_digits(e.unsigned_abs(), &mut b[n..]);
-        out.write(&b[..n])
-    }
-
     /// Writes the digits in plain positional form with at least one decimal.
     fn write_nr2<S: Sink + ?Sized>(&self, out: &mut S) -> Result<(), SinkError> {
         if self.is_zero() {
@@ -248,7 +217,7 @@ pub fn write_nr3_f32<S: Sink + ?Sized>(out: &mut S, v: f32) -> Result<(), SinkEr
         return Ok(());
     }
     let mut buf = zmij::Buffer::new();
-    Digits::parse(buf.format_finite(v).as_bytes()).write_nr3(out)
+    write_nr3_text(out, buf.format_finite(v).as_bytes())
 }
 
 /// Writes an `f64` as NR3 with the shortest digits that round-trip the `f64`.
@@ -258,7 +227,88 @@ pub fn write_nr3_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkEr
         return Ok(());
     }
     let mut buf = zmij::Buffer::new();
-    Digits::parse(buf.format_finite(v).as_bytes()).write_nr3(out)
+    write_nr3_text(out, buf.format_finite(v).as_bytes())
+}
+
+/// Re-lays out `zmij`'s shortest text (`-1.25e-7`, `123.0`, `0.001`, `1e30`)
+/// as NR3 (`d.ddd E±x`) in one pass and one `write`.
+#[inline]
+fn write_nr3_text<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), SinkError> {
+    let mut b = [0u8; NR3_MAX_LEN];
+    let mut n = 0;
+    let mut t = text;
+    if let [b'-', rest @ ..] = t {
+        t = rest;
+        b[0] = b'-';
+        n = 1;
+    }
+    let int_len = t.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (int, rest) = t.split_at(int_len);
+    let (frac, rest) = match rest {
+        [b'.', r @ ..] => {
+            let k = r.iter().take_while(|c| c.is_ascii_digit()).count();
+            r.split_at(k)
+        }
+        _ => (&[][..], rest),
+    };
+    let mut exp: i32 = 0;
+    if let [b'e' | b'E', e @ ..] = rest {
+        let (neg, digits) = match e {
+            [b'-', d @ ..] => (true, d),
+            [b'+', d @ ..] => (false, d),
+            d => (false, d),
+        };
+        for &c in digits {
+            exp = exp * 10 + i32::from(c.wrapping_sub(b'0'));
+        }
+        if neg {
+            exp = -exp;
+        }
+    }
+    // Significant digits: `int` then `frac`, without leading zeros.
+    let (first_part, second_part, point) = if int.iter().any(|&c| c != b'0') {
+        let lead = int.iter().take_while(|&&c| c == b'0').count();
+        (&int[lead..], frac, (int.len() - lead) as i32 + exp)
+    } else {
+        let lead = frac.iter().take_while(|&&c| c == b'0').count();
+        (&frac[lead..], &[][..], exp - lead as i32)
+    };
+    let Some((&d0, more)) = first_part
+        .split_first()
+        .or_else(|| second_part.split_first().map(|(d, _)| (d, &[][..])))
+    else {
+        // Zero (either sign) is written as `0.0E+0`.
+        return out.write(b"0.0E+0");
+    };
+    b[n] = d0;
+    b[n + 1] = b'.';
+    n += 2;
+    let frac_start = n;
+    for part in [
+        more,
+        if first_part.is_empty() {
+            &[][..]
+        } else {
+            second_part
+        },
+    ] {
+        let take = part.len().min(NR3_MAX_LEN - 8 - n);
+        b[n..n + take].copy_from_slice(&part[..take]);
+        n += take;
+    }
+    while n > frac_start && b[n - 1] == b'0' {
+        n -= 1;
+    }
+    if n == frac_start {
+        b[n] = b'0';
+        n += 1;
+    }
+    let e = point - 1;
+    b[n] = b'E';
+    b[n + 1] = if e < 0 { b'-' } else { b'+' };
+    n += 2;
+    n += write_u32_digits(e.unsigned_abs(), &mut b[n..]);
+    out.write(&b[..n])
 }
 
 /// Writes an `f64` as NR2 (no exponent) with the shortest round-trip digits
