@@ -177,9 +177,10 @@ fn oxygen_abs_times_and_binary_blocks_with_headers() {
             return r;
         }
         match mode {
-            // pyOxygenSCPI strips quotes and accepts whole seconds without a fraction.
+            // pyOxygenSCPI strips quotes and accepts whole seconds without a
+            // fraction; OXYGEN writes numeric ABS values with a UTC offset.
             0 => line(
-                ":ELOG:FETC \"2024-02-29T12:34:56\", 1, 2, 3, 4, 2024-02-29T12:34:56.500000, 5, 6, 7, 8",
+                ":ELOG:FETC \"2024-02-29T12:34:56\", 1, 2, 3, 4, 2024-02-29T12:34:56.500000+01:00, 5, 6, 7, 8",
             ),
             _ => Reply::Raw(block.clone()),
         }

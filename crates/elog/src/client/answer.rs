@@ -245,6 +245,68 @@ pub fn parse_number(answer: &[u8]) -> Option<f32> {
     parse_value(trim(strip_header(answer)))
 }
 
+/// Drops a UTC offset (`Z`, `+02:00`, `-0500`) from the ABS time that leads
+/// each record of an ASCII answer (`per` fields per record), keeping the
+/// server's local clock reading — what `TIM ABS` reports. `None` when no time
+/// carries an offset (the answer is decoded as it is).
+pub fn strip_time_zones(body: &[u8], per: usize) -> Option<Vec<u8>> {
+    if per == 0 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut changed = false;
+    for (i, field) in body.split(|&b| b == b',').enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        if i % per != 0 {
+            out.extend_from_slice(field);
+            continue;
+        }
+        let t = trim(field);
+        let (quoted, inner) = match t.strip_prefix(b"\"").and_then(|x| x.strip_suffix(b"\"")) {
+            Some(inner) => (true, inner),
+            None => (false, t),
+        };
+        let zone = zone_len(inner);
+        changed |= zone > 0;
+        if quoted {
+            out.push(b'"');
+        }
+        out.extend_from_slice(&inner[..inner.len() - zone]);
+        if quoted {
+            out.push(b'"');
+        }
+    }
+    changed.then_some(out)
+}
+
+/// The length of a trailing UTC offset after a `…hh:mm:ss[.f]` time (0: none).
+fn zone_len(t: &[u8]) -> usize {
+    // Only after the time of day: `T`/space at index ≥ 10 and a ':' before the zone.
+    if t.len() < 20 || !t.contains(&b'T') && !t.get(10).is_some_and(|&b| b == b' ') {
+        return 0;
+    }
+    if t.last().is_some_and(|&b| b == b'Z' || b == b'z') {
+        return 1;
+    }
+    for len in [6, 5, 3] {
+        let Some(z) = t.len().checked_sub(len).map(|i| &t[i..]) else {
+            continue;
+        };
+        let digits = |r: &[u8]| r.iter().all(u8::is_ascii_digit);
+        let ok = matches!(z[0], b'+' | b'-')
+            && match len {
+                6 => z[3] == b':' && digits(&z[1..3]) && digits(&z[4..]),
+                _ => digits(&z[1..]),
+            };
+        if ok && t.len() - len >= 19 {
+            return len;
+        }
+    }
+    0
+}
+
 /// Cuts an answer to a short, printable string for error messages.
 pub fn preview(answer: &[u8]) -> String {
     let cut = &answer[..answer.len().min(200)];
@@ -418,6 +480,28 @@ mod tests {
                 proptest::prop_assert_eq!(unquote(&quote(s)), s);
             }
         }
+    }
+
+    #[test]
+    fn utc_offsets_are_dropped_from_abs_times() {
+        let z = |s: &[u8], per| strip_time_zones(s, per).map(|v| String::from_utf8(v).unwrap());
+        assert_eq!(
+            z(
+                b"2017-10-10T12:16:52.33136+02:00, 1.0, \"2017-10-10T12:16:52.43136Z\", 2",
+                2
+            )
+            .as_deref(),
+            Some("2017-10-10T12:16:52.33136, 1.0,\"2017-10-10T12:16:52.43136\", 2")
+        );
+        assert_eq!(
+            z(b"2017-10-10T12:16:52-0500,1,2017-10-10T12:16:53-05,2", 2).as_deref(),
+            Some("2017-10-10T12:16:52,1,2017-10-10T12:16:53,2")
+        );
+        assert_eq!(z(b"2017-10-10T12:16:52.500000,1.0", 2), None);
+        // A negative value is never taken for an offset.
+        assert_eq!(z(b"2017-10-10T12:16:52.5,-2.5", 2), None);
+        assert_eq!(z(b"NONE", 2), None);
+        assert_eq!(z(b"1,2", 0), None);
     }
 
     #[test]

@@ -466,7 +466,15 @@ impl ElogClient {
             let errors = self.errors()?;
             return Err(ClientError::FetchFailed { errors });
         }
-        Ok(elog_core::decode(body, self.config.layout())?)
+        let layout = self.config.layout();
+        if layout.format == Format::Ascii && layout.timestamp == TimestampMode::Abs {
+            // OXYGEN writes numeric ABS values with a UTC offset; ELOG times
+            // are the local clock reading, so an offset is dropped.
+            if let Some(local) = answer::strip_time_zones(body, layout.width + 1) {
+                return Ok(elog_core::decode(&local, layout)?);
+            }
+        }
+        Ok(elog_core::decode(body, layout)?)
     }
 
     /// A gap-less record stream over this connection (see [`RecordStream`]).
