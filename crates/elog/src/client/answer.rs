@@ -284,7 +284,8 @@ pub fn strip_time_zones(body: &[u8], per: usize) -> Option<Vec<u8>> {
 /// The length of a trailing UTC offset after a `…hh:mm:ss[.f]` time (0: none).
 fn zone_len(t: &[u8]) -> usize {
     // Only after the time of day: `T`/space at index ≥ 10 and a ':' before the zone.
-    if t.len() < 20 || !t.contains(&b'T') && !t.get(10).is_some_and(|&b| b == b' ') {
+    let time_of_day = t.contains(&b'T') || t.get(10) == Some(&b' ');
+    if t.len() < 20 || !time_of_day {
         return 0;
     }
     if t.last().is_some_and(|&b| b == b'Z' || b == b'z') {
