@@ -184,9 +184,18 @@ struct Status {
     tty: bool,
     started: Instant,
     last: Instant,
+    shown: bool,
 }
 
 impl Status {
+    /// Removes the status line before table rows go to the same terminal.
+    fn clear(&mut self) {
+        if self.tty && self.shown {
+            eprint!("\r\x1b[2K");
+            self.shown = false;
+        }
+    }
+
     fn show(&mut self, records: u64, lost: u64, reports: u64, done: bool) {
         let now = Instant::now();
         if !done && now.duration_since(self.last) < StdDuration::from_secs(1) {
@@ -205,6 +214,7 @@ impl Status {
         );
         if self.tty && !done {
             eprint!("\r\x1b[2K{text}");
+            self.shown = true;
         } else if self.tty {
             eprintln!("\r\x1b[2K{text}");
         } else {
@@ -249,13 +259,19 @@ fn run(args: Args) -> Result<(), ClientError> {
         tty: io::stderr().is_terminal(),
         started,
         last: started,
+        shown: false,
     };
     let mut stream = client.records();
     loop {
         let wake = Instant::now() + StdDuration::from_millis(250);
         let until = end.map_or(wake, |e| e.min(wake));
         match stream.next_before(until)? {
-            Some(Event::Record(r)) => output.record(&r)?,
+            Some(Event::Record(r)) => {
+                if !to_csv {
+                    status.clear();
+                }
+                output.record(&r)?;
+            }
             Some(Event::Lost(lost)) => {
                 if !to_csv {
                     output.out.flush()?;
