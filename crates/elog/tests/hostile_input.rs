@@ -350,3 +350,23 @@ fn an_allow_list_without_loopback_refuses_loopback() {
     }
     assert_eq!(rig.server.connections(), 0);
 }
+
+#[test]
+fn a_half_message_then_silence_is_timed_out_and_never_executed() {
+    let config = ServerConfig::default().with_idle_timeout(StdDuration::from_millis(100));
+    // The rig's own witness goes silent too and is closed as well.
+    let (mut rig, _) = running_rig(config);
+    let mut s = raw_send(rig.server.local_addr(), b":ELOG:FETC? 5");
+    assert!(
+        closed_by_server(&mut s),
+        "silent: closed by the idle timeout"
+    );
+    eventually("the silent connections to go", || {
+        rig.server.connections() == 0
+    });
+    // A new witness's records start at the first: the cut FETCh? consumed nothing.
+    let (mut next, mut ms) = (0, 1000);
+    let mut w = rig.connect();
+    witness_ok(&mut rig, &mut w, &mut next, &mut ms);
+    assert_eq!(next, 15, "records 1..=15, none taken by the cut message");
+}
