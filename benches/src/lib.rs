@@ -26,7 +26,11 @@ pub struct Figure {
 impl Figure {
     /// `value / anchor_value` (0 when the anchor is 0).
     pub fn ratio(&self) -> f64 {
-        if self.anchor_value == 0.0 { 0.0 } else { self.value / self.anchor_value }
+        if self.anchor_value == 0.0 {
+            0.0
+        } else {
+            self.value / self.anchor_value
+        }
     }
 
     /// The figure as one JSON line.
@@ -44,7 +48,11 @@ impl Figure {
 }
 
 fn json_num(v: f64) -> String {
-    if v.is_finite() { format!("{v:.6e}") } else { "null".into() }
+    if v.is_finite() {
+        format!("{v:.6e}")
+    } else {
+        "null".into()
+    }
 }
 
 /// Collects figures; `perf-report` prints them.

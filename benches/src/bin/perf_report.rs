@@ -15,7 +15,10 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .map(|s| s.split(',').map(str::to_owned).collect());
     let wanted = |area: &str| only.as_ref().is_none_or(|o| o.iter().any(|x| x == area));
-    let mut report = Report { figures: Vec::new(), scale: if quick { 0.2 } else { 1.0 } };
+    let mut report = Report {
+        figures: Vec::new(),
+        scale: if quick { 0.2 } else { 1.0 },
+    };
     if wanted("scpi") {
         perf::scpi::run(&mut report);
     }
