@@ -225,10 +225,10 @@ fn connecting_yields_typed_errors() {
     let emu = Emulator::start(Config::default()).unwrap();
     emu.claim_for("someone else");
     match connect_error(&emu, false) {
-        MokuSourceError::Moku(e) => assert!(
-            matches!(e, Error::Api { .. } | Error::UnexpectedStatus { .. }),
-            "{e:?}"
-        ),
+        MokuSourceError::Moku(e) => {
+            assert_eq!(e.api_code(), Some(&ApiCode::InvalidRequest), "{e:?}");
+            assert!(e.to_string().contains("someone else"), "{e}");
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(
