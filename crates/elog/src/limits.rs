@@ -135,10 +135,15 @@ where
     B: AsMut<[u8]>,
     D: Device + ?Sized,
 {
+    // A message longer than this closes the connection, whether its LF
+    // came in this read or not (the verdict never depends on how TCP cut
+    // the stream).
+    let bound = limits.max_input.saturating_add(limits.max_discard);
     loop {
+        let before = framer.pending();
+        let offered = input.len();
         match framer.feed(input) {
             Feed::Consumed => {
-                let bound = limits.max_input.saturating_add(limits.max_discard);
                 if framer.pending() > bound {
                     framer.reset();
                     session.push_error(Error::new(code::INPUT_BUFFER_OVERRUN));
@@ -158,6 +163,13 @@ where
             }
             Feed::Overrun { rest } => {
                 session.push_error(Error::new(code::INPUT_BUFFER_OVERRUN));
+                // The dropped message's length, its LF excluded.
+                let len = before
+                    .saturating_add(offered - rest.len())
+                    .saturating_sub(1);
+                if len > bound {
+                    return Verdict::InputLimit;
+                }
                 input = rest;
             }
         }
