@@ -213,8 +213,8 @@ pub fn write_nr1_u64<S: Sink + ?Sized>(out: &mut S, v: u64) -> Result<(), SinkEr
 /// ```
 #[inline]
 pub fn write_nr3_f32<S: Sink + ?Sized>(out: &mut S, v: f32) -> Result<(), SinkError> {
-    if write_non_finite(out, f64::from(v))? {
-        return Ok(());
+    if !v.is_finite() {
+        return write_non_finite(out, f64::from(v)).map(drop);
     }
     let mut buf = zmij::Buffer::new();
     write_nr3_text(out, buf.format_finite(v).as_bytes())
@@ -223,92 +223,232 @@ pub fn write_nr3_f32<S: Sink + ?Sized>(out: &mut S, v: f32) -> Result<(), SinkEr
 /// Writes an `f64` as NR3 with the shortest digits that round-trip the `f64`.
 #[inline]
 pub fn write_nr3_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkError> {
-    if write_non_finite(out, v)? {
-        return Ok(());
+    if !v.is_finite() {
+        return write_non_finite(out, v).map(drop);
     }
     let mut buf = zmij::Buffer::new();
     write_nr3_text(out, buf.format_finite(v).as_bytes())
 }
 
-/// Re-lays out `zmij`'s shortest text (`-1.25e-7`, `123.0`, `0.001`, `1e30`)
-/// as NR3 (`d.ddd E±x`) in one pass and one `write`.
+/// The index of the first `c` in `tb[..24]` (24 when there is none), eight
+/// bytes at a time (the classic "has zero byte" test on `word ^ c`).
+#[inline]
+fn find_byte(tb: &[u8; 48], c: u8) -> usize {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut base = 0;
+    for chunk in tb[..24].chunks_exact(8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(w) ^ (LO * u64::from(c));
+        let hit = x.wrapping_sub(LO) & !x & HI;
+        if hit != 0 {
+            return base + (hit.trailing_zeros() / 8) as usize;
+        }
+        base += 8;
+    }
+    24
+}
+
+/// Re-lays out `zmij`'s shortest text as NR3 (`d.ddd E±x`) with one `write`.
+///
+/// `zmij` writes `[-]I[.F][e±X]` where `I` is `0` or starts with a non-zero
+/// digit. The text is copied once into a zero-padded buffer; the digits then
+/// move to their NR3 places with fixed-size 16-byte copies (no per-byte
+/// loop): the first significant digit before the `.`, the others after it.
+/// Trailing zeros are dropped (at least one fractional digit stays). Any
+/// other shape goes to [`write_nr3_general`].
 #[inline]
 fn write_nr3_text<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), SinkError> {
-    let mut b = [0u8; NR3_MAX_LEN];
-    let mut n = 0;
-    let mut t = text;
-    if let [b'-', rest @ ..] = t {
-        t = rest;
-        b[0] = b'-';
-        n = 1;
+    /// Longest text taken by the fast path (`zmij` writes at most 24 bytes).
+    const MAX_TEXT: usize = 24;
+    let neg = text.first() == Some(&b'-');
+    let t = &text[usize::from(neg)..];
+    if t.len() > MAX_TEXT {
+        return write_nr3_general(out, text);
     }
-    let int_len = t.iter().take_while(|c| c.is_ascii_digit()).count();
-    let (int, rest) = t.split_at(int_len);
-    let (frac, rest) = match rest {
-        [b'.', r @ ..] => {
-            let k = r.iter().take_while(|c| c.is_ascii_digit()).count();
-            r.split_at(k)
+    let mut tb = [0u8; 48];
+    tb[..t.len()].copy_from_slice(t);
+    // The `.` and the exponent marker, found a word at a time.
+    let dot = find_byte(&tb, b'.').min(t.len());
+    let e = find_byte(&tb, b'e').min(t.len());
+    let int_len = dot.min(e);
+    let frac_start = (dot + 1).min(e);
+    let frac_len = e - frac_start;
+    let mut b = [0u8; 64];
+    b[0] = b'-';
+    let n = usize::from(neg);
+    let (mut nd, mut point) = match tb[0] {
+        b'1'..=b'9' => {
+            // `I[.F]`: digits are I then F; the point is after I.
+            b[n] = tb[0];
+            b[n + 2..n + 18].copy_from_slice(&tb[1..17]);
+            if frac_len > 0 {
+                let at = n + 1 + int_len;
+                b[at..at + 16].copy_from_slice(&tb[frac_start..frac_start + 16]);
+            }
+            (int_len + frac_len, int_len as i32)
         }
-        _ => (&[][..], rest),
+        b'0' if int_len == 1 => {
+            // `0.00F`: skip the zeros after the point.
+            let z = tb[frac_start..e].iter().take_while(|&&c| c == b'0').count();
+            if z == frac_len {
+                // Zero (either sign) is written as `0.0E+0`.
+                return out.write(b"0.0E+0");
+            }
+            let first = frac_start + z;
+            b[n] = tb[first];
+            b[n + 2..n + 18].copy_from_slice(&tb[first + 1..first + 17]);
+            (frac_len - z, -(z as i32))
+        }
+        _ => return write_nr3_general(out, text),
     };
-    let mut exp: i32 = 0;
-    if let [b'e' | b'E', e @ ..] = rest {
-        let (neg, digits) = match e {
-            [b'-', d @ ..] => (true, d),
-            [b'+', d @ ..] => (false, d),
-            d => (false, d),
+    if e < t.len() {
+        let (neg_exp, digits) = match &t[e..] {
+            [b'e' | b'E', b'-', d @ ..] => (true, d),
+            [b'e' | b'E', b'+', d @ ..] | [b'e' | b'E', d @ ..] => (false, d),
+            _ => return write_nr3_general(out, text),
         };
-        for &c in digits {
-            exp = exp * 10 + i32::from(c.wrapping_sub(b'0'));
+        if digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
+            return write_nr3_general(out, text);
         }
-        if neg {
-            exp = -exp;
+        let mut exp: i32 = 0;
+        for &c in digits {
+            exp = exp * 10 + i32::from(c - b'0');
+        }
+        point += if neg_exp { -exp } else { exp };
+    }
+    if nd > 17 {
+        return write_nr3_general(out, text);
+    }
+    while nd > 1 && b[n + nd] == b'0' {
+        nd -= 1;
+    }
+    b[n + 1] = b'.';
+    let mut end = if nd == 1 {
+        b[n + 2] = b'0';
+        n + 3
+    } else {
+        n + 1 + nd
+    };
+    let exp = point - 1;
+    b[end] = b'E';
+    b[end + 1] = if exp < 0 { b'-' } else { b'+' };
+    end += 2;
+    let a = exp.unsigned_abs();
+    if a < 10 {
+        b[end] = b'0' + a as u8;
+        end += 1;
+    } else if a < 100 {
+        b[end] = b'0' + (a / 10) as u8;
+        b[end + 1] = b'0' + (a % 10) as u8;
+        end += 2;
+    } else {
+        end += write_u32_digits(a, &mut b[end..]);
+    }
+    out.write(&b[..end])
+}
+
+/// Re-lays out any plain decimal text (`-1.25e-7`, `123.0`, `0.001`, `1e30`,
+/// `00.5`) as NR3 (`d.ddd E±x`) in one pass over the text and one `write`;
+/// the fallback of [`write_nr3_text`] for shapes `zmij` does not produce.
+///
+/// The significant digits go straight to their NR3 places: the first one
+/// before the `.`, the others after it; trailing zeros are dropped (at least
+/// one fractional digit stays), and the exponent is the decimal point's
+/// position plus the text's own exponent.
+#[cold]
+fn write_nr3_general<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), SinkError> {
+    /// Significant digits kept (shortest `f64` text has at most 17).
+    const MAX_DIGITS: usize = 20;
+    // `-`, d, `.`, 19 digits, `E`, sign, 10 exponent digits: 34 bytes.
+    let mut b = [0u8; 40];
+    b[0] = b'-';
+    let n = usize::from(text.first() == Some(&b'-'));
+    let mut i = n;
+    // Digit k of the significand goes to `b[n]` (k = 0) or `b[n + 1 + k]`.
+    let mut nd = 0usize;
+    // Position of the decimal point relative to the first significant digit.
+    let mut point: i32 = 0;
+    while let Some(&c) = text.get(i) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        if nd > 0 || c != b'0' {
+            if nd < MAX_DIGITS {
+                b[if nd == 0 { n } else { n + 1 + nd }] = c;
+                nd += 1;
+            }
+            point += 1;
+        }
+        i += 1;
+    }
+    if text.get(i) == Some(&b'.') {
+        i += 1;
+        while let Some(&c) = text.get(i) {
+            if !c.is_ascii_digit() {
+                break;
+            }
+            if nd == 0 && c == b'0' {
+                point -= 1;
+            } else if nd < MAX_DIGITS {
+                b[if nd == 0 { n } else { n + 1 + nd }] = c;
+                nd += 1;
+            }
+            i += 1;
         }
     }
-    // Significant digits: `int` then `frac`, without leading zeros.
-    let (first_part, second_part, point) = if int.iter().any(|&c| c != b'0') {
-        let lead = int.iter().take_while(|&&c| c == b'0').count();
-        (&int[lead..], frac, (int.len() - lead) as i32 + exp)
-    } else {
-        let lead = frac.iter().take_while(|&&c| c == b'0').count();
-        (&frac[lead..], &[][..], exp - lead as i32)
-    };
-    let Some((&d0, more)) = first_part
-        .split_first()
-        .or_else(|| second_part.split_first().map(|(d, _)| (d, &[][..])))
-    else {
+    if let Some(b'e' | b'E') = text.get(i) {
+        i += 1;
+        let neg = match text.get(i) {
+            Some(b'-') => {
+                i += 1;
+                true
+            }
+            Some(b'+') => {
+                i += 1;
+                false
+            }
+            _ => false,
+        };
+        let mut exp: i32 = 0;
+        for &c in &text[i.min(text.len())..] {
+            exp = exp
+                .wrapping_mul(10)
+                .wrapping_add(i32::from(c.wrapping_sub(b'0')));
+        }
+        point = point.wrapping_add(if neg { exp.wrapping_neg() } else { exp });
+    }
+    if nd == 0 {
         // Zero (either sign) is written as `0.0E+0`.
         return out.write(b"0.0E+0");
-    };
-    b[n] = d0;
+    }
+    while nd > 1 && b[n + nd] == b'0' {
+        nd -= 1;
+    }
     b[n + 1] = b'.';
-    n += 2;
-    let frac_start = n;
-    for part in [
-        more,
-        if first_part.is_empty() {
-            &[][..]
-        } else {
-            second_part
-        },
-    ] {
-        let take = part.len().min(NR3_MAX_LEN - 8 - n);
-        b[n..n + take].copy_from_slice(&part[..take]);
-        n += take;
+    let mut end = if nd == 1 {
+        b[n + 2] = b'0';
+        n + 3
+    } else {
+        n + 1 + nd
+    };
+    let e = point.wrapping_sub(1);
+    b[end] = b'E';
+    b[end + 1] = if e < 0 { b'-' } else { b'+' };
+    end += 2;
+    let a = e.unsigned_abs();
+    if a < 10 {
+        b[end] = b'0' + a as u8;
+        end += 1;
+    } else if a < 100 {
+        b[end] = b'0' + (a / 10) as u8;
+        b[end + 1] = b'0' + (a % 10) as u8;
+        end += 2;
+    } else {
+        end += write_u32_digits(a, &mut b[end..]);
     }
-    while n > frac_start && b[n - 1] == b'0' {
-        n -= 1;
-    }
-    if n == frac_start {
-        b[n] = b'0';
-        n += 1;
-    }
-    let e = point - 1;
-    b[n] = b'E';
-    b[n + 1] = if e < 0 { b'-' } else { b'+' };
-    n += 2;
-    n += write_u32_digits(e.unsigned_abs(), &mut b[n..]);
-    out.write(&b[..n])
+    out.write(&b[..end])
 }
 
 /// Writes an `f64` as NR2 (no exponent) with the shortest round-trip digits
