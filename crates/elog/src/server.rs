@@ -126,10 +126,11 @@ impl ServerConfig {
         self
     }
 
-    /// Close clients that take no byte of their answer for `timeout`.
+    /// Close clients that take no byte of their answer for `timeout`
+    /// (zero: never).
     #[must_use]
     pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
-        self.write_timeout = Some(timeout);
+        self.write_timeout = (!timeout.is_zero()).then_some(timeout);
         self
     }
 
@@ -149,10 +150,10 @@ impl ServerConfig {
         self
     }
 
-    /// Close connections idle for `timeout`.
+    /// Close connections idle for `timeout` (zero: never).
     #[must_use]
     pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = Some(timeout);
+        self.idle_timeout = (!timeout.is_zero()).then_some(timeout);
         self
     }
 

@@ -295,3 +295,19 @@ fn the_session_stays_consistent_while_connections_reconfigure_it() {
     assert_eq!(c.ask(":ELOG:FETC? 2"), "1.5E+0,-2.0E+0,1.5E+0,-2.0E+0");
     c.no_error();
 }
+
+#[test]
+fn zero_timeouts_mean_never_and_the_limits_are_reported() {
+    let c = ServerConfig::default()
+        .with_idle_timeout(StdDuration::ZERO)
+        .with_write_timeout(StdDuration::ZERO)
+        .with_max_input(10)
+        .with_max_output(10)
+        .with_max_discard(5);
+    assert_eq!((c.idle_timeout, c.write_timeout), (None, None));
+    let l = c.connection_limits();
+    assert_eq!((l.max_input, l.max_output, l.max_discard), (64, 1024, 5));
+    let d = ServerConfig::default().connection_limits();
+    assert_eq!(d, elog::limits::ConnectionLimits::default());
+    assert!(ServerConfig::default().listen.ip().is_loopback());
+}
