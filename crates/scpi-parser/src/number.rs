@@ -230,6 +230,28 @@ pub fn write_nr3_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkEr
     write_nr3_text(out, buf.format_finite(v).as_bytes())
 }
 
+/// Copies `t` (at most 24 bytes) to the start of `tb` with fixed-size,
+/// possibly overlapping moves (no `memcpy` call for a few bytes).
+#[inline]
+fn copy_short(tb: &mut [u8; 48], t: &[u8]) {
+    let len = t.len();
+    if len >= 16 {
+        tb[..16].copy_from_slice(&t[..16]);
+        tb[len - 8..len].copy_from_slice(&t[len - 8..]);
+    } else if len >= 8 {
+        tb[..8].copy_from_slice(&t[..8]);
+        tb[len - 8..len].copy_from_slice(&t[len - 8..]);
+    } else if len >= 4 {
+        tb[..4].copy_from_slice(&t[..4]);
+        tb[len - 4..len].copy_from_slice(&t[len - 4..]);
+    } else if len > 0 {
+        // 1 to 3 bytes: first, middle and last cover them all.
+        tb[0] = t[0];
+        tb[len / 2] = t[len / 2];
+        tb[len - 1] = t[len - 1];
+    }
+}
+
 /// The index of the first `c` in `tb[..24]` (24 when there is none), eight
 /// bytes at a time (the classic "has zero byte" test on `word ^ c`).
 #[inline]
@@ -268,7 +290,7 @@ fn write_nr3_text<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), Sink
         return write_nr3_general(out, text);
     }
     let mut tb = [0u8; 48];
-    tb[..t.len()].copy_from_slice(t);
+    copy_short(&mut tb, t);
     // The `.` and the exponent marker, found a word at a time.
     let dot = find_byte(&tb, b'.').min(t.len());
     let e = find_byte(&tb, b'e').min(t.len());

@@ -256,11 +256,13 @@ impl<'a> Args<'a> {
     }
 
     /// The value of fixed parameter `i` ([`Value::Absent`] when left out).
+    #[inline]
     pub fn get(&self, i: usize) -> Value<'a> {
         self.values.get(i).copied().unwrap_or(Value::Absent)
     }
 
     /// Whether parameter `i` was given.
+    #[inline]
     pub fn is_present(&self, i: usize) -> bool {
         !matches!(self.get(i), Value::Absent)
     }
@@ -270,6 +272,7 @@ impl<'a> Args<'a> {
     }
 
     /// Number `i` in its base unit; the declared default when left out.
+    #[inline]
     pub fn f64(&self, i: usize) -> Result<f64, Error> {
         match self.get(i) {
             Value::Number(v) => Ok(v),
@@ -284,6 +287,7 @@ impl<'a> Args<'a> {
     }
 
     /// Number `i`, or `None` when left out.
+    #[inline]
     pub fn opt_f64(&self, i: usize) -> Result<Option<f64>, Error> {
         if self.is_present(i) {
             self.f64(i).map(Some)
@@ -293,6 +297,7 @@ impl<'a> Args<'a> {
     }
 
     /// Integer `i`; the declared default when left out.
+    #[inline]
     pub fn i64(&self, i: usize) -> Result<i64, Error> {
         match self.get(i) {
             Value::Integer(v) => Ok(v),
@@ -305,6 +310,7 @@ impl<'a> Args<'a> {
     }
 
     /// Integer `i`, or `None` when left out.
+    #[inline]
     pub fn opt_i64(&self, i: usize) -> Result<Option<i64>, Error> {
         if self.is_present(i) {
             self.i64(i).map(Some)
@@ -314,6 +320,7 @@ impl<'a> Args<'a> {
     }
 
     /// Boolean `i`.
+    #[inline]
     pub fn bool(&self, i: usize) -> Result<bool, Error> {
         match self.get(i) {
             Value::Boolean(b) => Ok(b),
@@ -322,6 +329,7 @@ impl<'a> Args<'a> {
     }
 
     /// Boolean `i`, or `None` when left out.
+    #[inline]
     pub fn opt_bool(&self, i: usize) -> Result<Option<bool>, Error> {
         if self.is_present(i) {
             self.bool(i).map(Some)
@@ -331,6 +339,7 @@ impl<'a> Args<'a> {
     }
 
     /// The index of choice `i` in its declared word list.
+    #[inline]
     pub fn choice(&self, i: usize) -> Result<usize, Error> {
         match self.get(i) {
             Value::Choice(c) => Ok(c),
@@ -339,6 +348,7 @@ impl<'a> Args<'a> {
     }
 
     /// Choice `i`, or `None` when left out.
+    #[inline]
     pub fn opt_choice(&self, i: usize) -> Result<Option<usize>, Error> {
         if self.is_present(i) {
             self.choice(i).map(Some)
@@ -348,6 +358,7 @@ impl<'a> Args<'a> {
     }
 
     /// String `i`.
+    #[inline]
     pub fn str(&self, i: usize) -> Result<Str<'a>, Error> {
         match self.get(i) {
             Value::Str(s) => Ok(s),
@@ -356,6 +367,7 @@ impl<'a> Args<'a> {
     }
 
     /// String `i`, or `None` when left out.
+    #[inline]
     pub fn opt_str(&self, i: usize) -> Result<Option<Str<'a>>, Error> {
         if self.is_present(i) {
             self.str(i).map(Some)
@@ -365,6 +377,7 @@ impl<'a> Args<'a> {
     }
 
     /// Block payload `i`.
+    #[inline]
     pub fn block(&self, i: usize) -> Result<&'a [u8], Error> {
         match self.get(i) {
             Value::Block(b) => Ok(b),
@@ -394,6 +407,7 @@ impl<'a> Args<'a> {
     }
 
     /// The items of a trailing string list.
+    #[inline]
     pub fn strings(&self) -> Strings<'a> {
         let ok = matches!(self.spec.last().map(Param::kind), Some(Kind::StringList));
         Strings {
@@ -403,6 +417,7 @@ impl<'a> Args<'a> {
     }
 
     /// The indices (into the declared words) of a trailing choice list.
+    #[inline]
     pub fn choices(&self) -> Choices<'a> {
         match self.spec.last().map(Param::kind) {
             Some(Kind::ChoiceList(words)) => Choices {

@@ -48,6 +48,7 @@ impl<'a> Response<'a> {
     }
 
     /// Whether this unit has written anything yet.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         !self.unit_written
     }
@@ -57,7 +58,17 @@ impl<'a> Response<'a> {
         self.state.written
     }
 
+    /// Writes the `;` and the header prefix before a unit's first byte.
+    #[inline]
     fn start(&mut self) -> Result<(), SinkError> {
+        if self.unit_written && self.state.failed.is_none() {
+            return Ok(());
+        }
+        self.start_unit()
+    }
+
+    #[cold]
+    fn start_unit(&mut self) -> Result<(), SinkError> {
         if let Some(e) = self.state.failed {
             return Err(e);
         }
@@ -74,22 +85,26 @@ impl<'a> Response<'a> {
         Ok(())
     }
 
+    #[cold]
     fn fail(&mut self, e: SinkError) -> SinkError {
         self.state.failed.get_or_insert(e);
         e
     }
 
     /// Raw bytes, written as they are.
+    #[inline]
     pub fn raw(&mut self, bytes: &[u8]) -> Result<(), Error> {
         Ok(self.write(bytes)?)
     }
 
     /// A `,` between list items.
+    #[inline]
     pub fn comma(&mut self) -> Result<(), Error> {
         Ok(self.write_byte(b',')?)
     }
 
     /// An integer as NR1.
+    #[inline]
     pub fn nr1(&mut self, v: i64) -> Result<(), Error> {
         self.start()?;
         number::write_nr1(self.out, v).map_err(|e| self.fail(e))?;
@@ -97,6 +112,7 @@ impl<'a> Response<'a> {
     }
 
     /// An unsigned integer as NR1.
+    #[inline]
     pub fn nr1_u64(&mut self, v: u64) -> Result<(), Error> {
         self.start()?;
         number::write_nr1_u64(self.out, v).map_err(|e| self.fail(e))?;
@@ -104,6 +120,7 @@ impl<'a> Response<'a> {
     }
 
     /// A number as NR2 (shortest round-trip digits, no exponent).
+    #[inline]
     pub fn nr2(&mut self, v: f64) -> Result<(), Error> {
         self.start()?;
         number::write_nr2_f64(self.out, v).map_err(|e| self.fail(e))?;
@@ -111,6 +128,7 @@ impl<'a> Response<'a> {
     }
 
     /// A number as NR3 (shortest round-trip digits of the `f64`).
+    #[inline]
     pub fn nr3(&mut self, v: f64) -> Result<(), Error> {
         self.start()?;
         number::write_nr3_f64(self.out, v).map_err(|e| self.fail(e))?;
@@ -118,6 +136,7 @@ impl<'a> Response<'a> {
     }
 
     /// An `f32` as NR3 (shortest round-trip digits of the `f32`).
+    #[inline]
     pub fn nr3_f32(&mut self, v: f32) -> Result<(), Error> {
         self.start()?;
         number::write_nr3_f32(self.out, v).map_err(|e| self.fail(e))?;
@@ -125,11 +144,13 @@ impl<'a> Response<'a> {
     }
 
     /// A boolean as `1` or `0`.
+    #[inline]
     pub fn boolean(&mut self, v: bool) -> Result<(), Error> {
         self.raw(if v { b"1" } else { b"0" })
     }
 
     /// Character data (`RUNNING`), written as it is.
+    #[inline]
     pub fn chars(&mut self, word: &str) -> Result<(), Error> {
         self.raw(word.as_bytes())
     }
@@ -208,11 +229,13 @@ fn quote_inner(r: &mut Response<'_>, s: &[u8]) -> Result<(), SinkError> {
 }
 
 impl Sink for Response<'_> {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
         self.start()?;
         self.out.write(bytes).map_err(|e| self.fail(e))
     }
 
+    #[inline]
     fn write_byte(&mut self, byte: u8) -> Result<(), SinkError> {
         self.start()?;
         self.out.write_byte(byte).map_err(|e| self.fail(e))

@@ -40,31 +40,37 @@ pub struct Call<'a> {
 
 impl<'a> Call<'a> {
     /// The validated parameters.
+    #[inline]
     pub fn args(&self) -> &Args<'a> {
         self.args
     }
 
     /// The numeric header suffixes (root first; 1 where left out).
+    #[inline]
     pub fn suffixes(&self) -> &Suffixes {
         &self.suffixes
     }
 
     /// Numeric header suffix `i` (root first; 1 where left out).
+    #[inline]
     pub fn suffix(&self, i: usize) -> u32 {
         self.suffixes.get(i)
     }
 
     /// Whether the header was a query.
+    #[inline]
     pub fn is_query(&self) -> bool {
         self.query
     }
 
     /// The response writer (also a [`Sink`] for raw bytes).
+    #[inline]
     pub fn response(&mut self) -> &mut Response<'a> {
         &mut self.response
     }
 
     /// Queues an error and keeps going (the handler may still answer).
+    #[inline]
     pub fn push_error(&mut self, e: Error) {
         self.errors.log(e);
     }
