@@ -486,17 +486,18 @@ impl<C: Copy, const N: usize> Tree<C, N> {
     }
 
     /// Finds the child of `parent` that mnemonic `m` names.
+    #[inline]
     fn find_child(
         &self,
         parent: NodeId,
         m: &[u8],
         explicit: &mut SuffixMap,
     ) -> Result<Option<NodeId>, BadSuffix> {
-        let digits = m.iter().rev().take_while(|c| c.is_ascii_digit()).count();
         let mk = key(m);
         if let Some(id) = self.lookup(parent, mk, false) {
             return Ok(Some(id));
         }
+        let digits = m.iter().rev().take_while(|c| c.is_ascii_digit()).count();
         if digits == 0 {
             // A suffix node named without its suffix (suffix 1).
             return Ok(self.lookup(parent, mk, true));
@@ -594,6 +595,12 @@ impl<C: Copy, const N: usize> Tree<C, N> {
             (path.node, path.suffixes)
         };
         for m in h.mnemonics() {
+            // The common case: a direct child (no optional node skipped).
+            let direct = self.find_child(node, m, &mut explicit);
+            if let Ok(Some(c)) = direct {
+                node = c;
+                continue;
+            }
             node = self
                 .step(node, m, &mut explicit, 0)
                 .map_err(|BadSuffix| {
@@ -753,16 +760,53 @@ const NO_KEY: u128 = u128::MAX;
 /// The upper-cased bytes and the length of a mnemonic packed into one
 /// integer, so that the short/long-form rule is two integer comparisons per
 /// node. Mnemonics longer than 15 bytes (never valid input) get [`NO_KEY`].
+///
+/// Bytes 0–7 go to the low word, bytes 8–14 and the length to the high word
+/// (little-endian), read with a few possibly overlapping fixed-size loads
+/// instead of a byte loop. Upper-casing clears bit `0x20` of every byte that
+/// has bit `0x40` set: exactly `to_ascii_uppercase` for the letters, digits
+/// and `_` a mnemonic is made of (the lexer and [`Tree::add`] admit nothing
+/// else).
 #[inline]
 fn key(m: &[u8]) -> u128 {
-    if m.is_empty() || m.len() > 15 {
+    let len = m.len();
+    if len == 0 || len > 15 {
         return NO_KEY;
     }
-    let mut k = m.len() as u128;
-    for &b in m {
-        k = (k << 8) | u128::from(b.to_ascii_uppercase());
-    }
-    k
+    let (lo, hi) = if len >= 8 {
+        let tail = load_u64(&m[len - 8..]);
+        (
+            load_u64(m),
+            tail.checked_shr(8 * (16 - len) as u32).unwrap_or(0),
+        )
+    } else if len >= 4 {
+        let head = u64::from(load_u32(m));
+        let tail = u64::from(load_u32(&m[len - 4..]));
+        (head | (tail << (8 * (len - 4))), 0)
+    } else {
+        let w = u64::from(m[0])
+            | (u64::from(m[len / 2]) << (8 * (len / 2)))
+            | (u64::from(m[len - 1]) << (8 * (len - 1)));
+        (w, 0)
+    };
+    let upper = |x: u64| x & !((x & 0x4040_4040_4040_4040) >> 1);
+    (u128::from(upper(hi) | ((len as u64) << 56)) << 64) | u128::from(upper(lo))
+}
+
+/// The first 8 bytes of `b` (at least 8) as a little-endian word.
+#[inline]
+fn load_u64(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[..8]);
+    u64::from_le_bytes(w)
+}
+
+/// The first 4 bytes of `b` (at least 4) as a little-endian word.
+#[inline]
+fn load_u32(b: &[u8]) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[..4]);
+    u32::from_le_bytes(w)
 }
 
 fn parse_u32(d: &[u8]) -> Option<u32> {
