@@ -47,10 +47,15 @@ struct Bench {
 
 impl Bench {
     fn start() -> Bench {
+        Bench::start_with(|c| c)
+    }
+
+    fn start_with(config: impl FnOnce(MokuConfig) -> MokuConfig) -> Bench {
         let emu = Emulator::start(Config::default()).unwrap();
         emu.set_input_signal(1, Signal::Constant(0.5));
         emu.set_input_signal(2, Signal::Constant(-0.25));
-        let source = MokuSource::connect(MokuConfig::new(emu.host()).with_rate(1000.0)).unwrap();
+        let source =
+            MokuSource::connect(config(MokuConfig::new(emu.host()).with_rate(1000.0))).unwrap();
         let instrument = shared(ElogInstrument::default());
         let mut acq = Acquisition::new(Arc::clone(&instrument));
         acq.add_source(source).unwrap();
@@ -194,6 +199,19 @@ fn a_slow_chunk_is_only_late() {
 }
 
 #[test]
+fn a_hung_device_invalidates_instead_of_stalling() {
+    // The device keeps the connection open but stops answering get_chunk: after the
+    // source's chunk timeout the stream counts as dead (never a silent stall).
+    let mut bench = Bench::start_with(|c| c.with_chunk_timeout(StdDuration::from_millis(300)));
+    bench.emu.faults().inject(FaultRule::always(
+        "get_chunk",
+        Fault::Delay(StdDuration::from_secs(2)),
+    ));
+    bench.expect_invalid("a hung get_chunk");
+    bench.emu.faults().clear();
+}
+
+#[test]
 fn the_stream_ending_invalidates() {
     let mut bench = Bench::start();
     // The device's streaming session goes away underneath.
@@ -277,6 +295,7 @@ fn a_read_timeout_is_retried_once_then_reported() {
         timeouts: Timeouts {
             connect: StdDuration::from_secs(5),
             read: StdDuration::from_millis(150),
+            ..Timeouts::default()
         },
         force_connect: true,
         ..ConnectOptions::default()

@@ -94,6 +94,11 @@ pub struct Timeouts {
     pub connect: Duration,
     /// Timeout of each socket read.
     pub read: Duration,
+    /// Read timeout for the calls the official client leaves unbounded (downloads,
+    /// `save_settings`, `get_chunk`; spec §1.3). `None` (the default) matches the official
+    /// client: such a call may block for ever on a device that stops answering. A host that
+    /// must notice a hung device (the `elog` facade's Moku source) sets it.
+    pub bulk_read: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -101,6 +106,7 @@ impl Default for Timeouts {
         Self {
             connect: Duration::from_secs(15),
             read: Duration::from_secs(30),
+            bulk_read: None,
         }
     }
 }

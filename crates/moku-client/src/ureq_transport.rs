@@ -54,7 +54,11 @@ impl UreqTransport {
             Stack::Bulk => &self.bulk,
         };
         let url = format!("{}{}", self.base, request.path);
-        let read = request.timeouts.then_some(self.timeouts.read);
+        let read = if request.timeouts {
+            Some(self.timeouts.read)
+        } else {
+            self.timeouts.bulk_read
+        };
         let result = match (request.method, request.body) {
             (Method::Get, None) => {
                 let mut b = agent.get(&url);

@@ -143,6 +143,7 @@ fn read_timeout_is_retried_once_then_reported() {
     let timeouts = Timeouts {
         connect: Duration::from_secs(5),
         read: Duration::from_millis(150),
+        ..Timeouts::default()
     };
     let dl = common::connect_with(
         &emu,

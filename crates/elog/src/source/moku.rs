@@ -18,7 +18,7 @@ use std::fmt;
 use elog_core::{Duration, Instant};
 use moku_client::li::ChunkSequence;
 use moku_client::limits::ModelLimits;
-use moku_client::{ConnectOptions, Datalogger, Num, StreamingOptions};
+use moku_client::{ConnectOptions, Datalogger, Num, StreamingOptions, Timeouts};
 
 use super::simulated::Timing;
 use super::{ChannelDecl, Progress, SampleBuffer, Source, SourceError};
@@ -33,6 +33,12 @@ pub struct MokuConfig {
     pub rate: f64,
     /// Take the device even if another client owns it (default true).
     pub force_connect: bool,
+    /// How long one `get_chunk` may take before the stream counts as dead (default 5 s).
+    ///
+    /// The official client waits for ever here (spec §1.3); a logger must notice a device that
+    /// stops answering, so a hung `get_chunk` removes the channels (ELOG goes INVALID) instead
+    /// of stalling the source silently.
+    pub chunk_timeout: std::time::Duration,
 }
 
 impl MokuConfig {
@@ -42,7 +48,15 @@ impl MokuConfig {
             host: host.into(),
             rate: 1000.0,
             force_connect: true,
+            chunk_timeout: std::time::Duration::from_secs(5),
         }
+    }
+
+    /// Another `get_chunk` timeout.
+    #[must_use]
+    pub fn with_chunk_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.chunk_timeout = timeout;
+        self
     }
 
     /// Another sample rate.
@@ -127,6 +141,10 @@ impl MokuSource {
         let options = ConnectOptions {
             force_connect: config.force_connect,
             client_name: Some("elog".into()),
+            timeouts: Timeouts {
+                bulk_read: Some(config.chunk_timeout),
+                ..Timeouts::default()
+            },
             ..ConnectOptions::default()
         };
         let datalogger = Datalogger::connect(&config.host, options)?;
