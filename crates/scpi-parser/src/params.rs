@@ -245,6 +245,19 @@ impl<'a> Args<'a> {
         list_len: 0,
     };
 
+    /// No parameters, built in place (element-wise stores of `Absent`
+    /// instead of a copy of the whole constant).
+    #[inline]
+    pub(crate) fn empty() -> Args<'static> {
+        Args {
+            values: [Value::Absent; MAX_PARAMS],
+            count: 0,
+            spec: &[],
+            list: &[],
+            list_len: 0,
+        }
+    }
+
     /// How many fixed parameters were given (list items not counted).
     pub const fn len(&self) -> usize {
         self.count

@@ -277,8 +277,9 @@ impl<const Q: usize> Session<Q> {
         let mut cur = Cursor::new(message);
         let mut path = Path::default();
         let mut indefinite = false;
-        let mut prefix = [0u8; MAX_PREFIX];
-        let mut args = Args::EMPTY;
+        // Filled only when a query answers with its header (HEADer ON).
+        let mut prefix: [u8; MAX_PREFIX];
+        let mut args = Args::empty();
         loop {
             cur.skip_ws();
             match cur.peek() {
@@ -335,15 +336,16 @@ impl<const Q: usize> Session<Q> {
                 if header.query && indefinite {
                     self.push_error(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
                 } else {
-                    let plen = match node {
+                    let header_prefix: &[u8] = match node {
                         Some(n) if self.headers && header.query => {
+                            prefix = [0u8; MAX_PREFIX];
                             let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
                             prefix[n] = b' ';
-                            n + 1
+                            &prefix[..=n]
                         }
-                        _ => 0,
+                        _ => &[],
                     };
-                    let response = Response::new(out, &mut state, &prefix[..plen]);
+                    let response = Response::new(out, &mut state, header_prefix);
                     let result = match leaf.target {
                         Target::Builtin(b) => {
                             indefinite |= b == Builtin::IdnQ;
