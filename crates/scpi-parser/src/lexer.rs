@@ -198,9 +198,11 @@ pub(crate) fn lex_token<'a>(cur: &mut Cursor<'a>) -> Result<Token<'a>, Error> {
             let mut i = start + 1;
             let mut escaped = false;
             loop {
-                match s.get(i) {
+                // The next quote character (a tight search loop).
+                match s.get(i..).and_then(|r| r.iter().position(|&b| b == c)) {
                     None => return Err(Error::new(code::INVALID_STRING_DATA)),
-                    Some(&b) if b == c => {
+                    Some(k) => {
+                        i += k;
                         if s.get(i + 1) == Some(&c) {
                             escaped = true;
                             i += 2;
@@ -208,7 +210,6 @@ pub(crate) fn lex_token<'a>(cur: &mut Cursor<'a>) -> Result<Token<'a>, Error> {
                             break;
                         }
                     }
-                    Some(_) => i += 1,
                 }
             }
             cur.pos = i + 1;
@@ -321,6 +322,17 @@ pub(crate) fn lex_token<'a>(cur: &mut Cursor<'a>) -> Result<Token<'a>, Error> {
         }
         b',' | b';' => Err(Error::new(code::SYNTAX_ERROR).with_detail("empty parameter")),
         _ => Err(Error::new(code::INVALID_CHARACTER)),
+    }
+}
+
+/// After a list item that [`next_separator`] already accepted once: skips
+/// white space, a `,` and the white space after it.
+#[inline]
+pub(crate) fn skip_checked_separator(cur: &mut Cursor<'_>) {
+    cur.skip_ws();
+    if cur.peek() == Some(b',') {
+        cur.pos += 1;
+        cur.skip_ws();
     }
 }
 

@@ -7,7 +7,7 @@
 
 use crate::channel::ChannelList;
 use crate::error::{Error, code};
-use crate::lexer::{Cursor, Token, lex_token, next_separator};
+use crate::lexer::{Cursor, Token, lex_token, next_separator, skip_checked_separator};
 use crate::mnemonic::find_choice;
 use crate::text::Str;
 use crate::units::{Unit, apply_suffix};
@@ -464,7 +464,7 @@ impl<'a> Iterator for Strings<'a> {
         self.left -= 1;
         self.cur.skip_ws();
         let t = lex_token(&mut self.cur).ok()?;
-        let _ = next_separator(&mut self.cur);
+        skip_checked_separator(&mut self.cur);
         match t {
             Token::Str(s) => Some(s),
             _ => None,
@@ -494,7 +494,7 @@ impl Iterator for Choices<'_> {
         self.left -= 1;
         self.cur.skip_ws();
         let t = lex_token(&mut self.cur).ok()?;
-        let _ = next_separator(&mut self.cur);
+        skip_checked_separator(&mut self.cur);
         match t {
             Token::Chars(w) => find_choice(self.words, w),
             _ => None,
