@@ -107,9 +107,38 @@ impl Sink for SliceSink<'_> {
     fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
         let end = self.len.checked_add(bytes.len()).ok_or(SinkError::Full)?;
         let dst = self.buf.get_mut(self.len..end).ok_or(SinkError::Full)?;
-        dst.copy_from_slice(bytes);
+        copy_small(dst, bytes);
         self.len = end;
         Ok(())
+    }
+
+    #[inline]
+    fn write_byte(&mut self, byte: u8) -> Result<(), SinkError> {
+        let slot = self.buf.get_mut(self.len).ok_or(SinkError::Full)?;
+        *slot = byte;
+        self.len += 1;
+        Ok(())
+    }
+}
+
+/// `dst.copy_from_slice(src)` (same lengths), with a few fixed-size,
+/// possibly overlapping moves instead of a `memcpy` call for up to 16 bytes
+/// (a number or a separator is that short).
+#[inline]
+fn copy_small(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    if n > 16 || dst.len() != n {
+        dst.copy_from_slice(src);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..].copy_from_slice(&src[n - 4..]);
+    } else if n > 0 {
+        dst[0] = src[0];
+        dst[n / 2] = src[n / 2];
+        dst[n - 1] = src[n - 1];
     }
 }
 
