@@ -252,30 +252,24 @@ fn copy_short(tb: &mut [u8; 48], t: &[u8]) {
     }
 }
 
-/// The indices of the first `.` and the first `e` in `tb[..len]` (`len`
-/// when absent), eight bytes at a time (the classic "has zero byte" test on
-/// `word ^ c`; the bytes after the text are zero and match neither).
+/// The index of the first `c` in `tb[..24]` (24 when there is none), eight
+/// bytes at a time (the classic "has zero byte" test on `word ^ c`).
 #[inline]
-fn find_dot_and_exp(tb: &[u8; 48], len: usize) -> (usize, usize) {
+fn find_byte(tb: &[u8; 48], c: u8) -> usize {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
-    let (mut dot, mut e) = (len, len);
-    for (k, chunk) in tb[..len.div_ceil(8) * 8].chunks_exact(8).enumerate() {
+    let mut base = 0;
+    for chunk in tb[..24].chunks_exact(8) {
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(w);
-        let xd = w ^ (LO * u64::from(b'.'));
-        let xe = w ^ (LO * u64::from(b'e'));
-        let hd = xd.wrapping_sub(LO) & !xd & HI;
-        let he = xe.wrapping_sub(LO) & !xe & HI;
-        if dot == len && hd != 0 {
-            dot = 8 * k + (hd.trailing_zeros() / 8) as usize;
+        let x = u64::from_le_bytes(w) ^ (LO * u64::from(c));
+        let hit = x.wrapping_sub(LO) & !x & HI;
+        if hit != 0 {
+            return base + (hit.trailing_zeros() / 8) as usize;
         }
-        if e == len && he != 0 {
-            e = 8 * k + (he.trailing_zeros() / 8) as usize;
-        }
+        base += 8;
     }
-    (dot, e)
+    24
 }
 
 /// Re-lays out `zmij`'s shortest text as NR3 (`d.ddd E±x`) with one `write`.
@@ -298,7 +292,8 @@ fn write_nr3_text<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), Sink
     let mut tb = [0u8; 48];
     copy_short(&mut tb, t);
     // The `.` and the exponent marker, found a word at a time.
-    let (dot, e) = find_dot_and_exp(&tb, t.len());
+    let dot = find_byte(&tb, b'.').min(t.len());
+    let e = find_byte(&tb, b'e').min(t.len());
     let int_len = dot.min(e);
     let frac_start = (dot + 1).min(e);
     let frac_len = e - frac_start;
