@@ -143,18 +143,20 @@ pub(crate) fn parse_header<'a>(cur: &mut Cursor<'a>) -> Result<Header<'a>, Error
             }
         }
         // Letters, digits and `_`; remember where the trailing digits start.
-        let mut alpha_end = cur.pos;
-        for &c in &cur.s[cur.pos..] {
-            match MNEMONIC_CLASS[usize::from(c)] {
-                1 => {
-                    cur.pos += 1;
-                    alpha_end = cur.pos;
-                }
-                2 => cur.pos += 1,
-                _ => break,
+        let mut pos = cur.pos;
+        let mut alpha_end = pos;
+        while let Some(&c) = cur.s.get(pos) {
+            let class = MNEMONIC_CLASS[usize::from(c)];
+            if class == 0 {
+                break;
+            }
+            pos += 1;
+            if class == 1 {
+                alpha_end = pos;
             }
         }
-        let m = &cur.s[m_start..cur.pos];
+        cur.pos = pos;
+        let m = &cur.s[m_start..pos];
         let alpha_len = alpha_end - m_start;
         if alpha_len > MAX_MNEMONIC_LEN {
             return Err(Error::new(code::PROGRAM_MNEMONIC_TOO_LONG).with_detail_bytes(m));

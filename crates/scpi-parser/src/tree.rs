@@ -486,7 +486,7 @@ impl<C: Copy, const N: usize> Tree<C, N> {
     }
 
     /// Finds the child of `parent` that mnemonic `m` names.
-    #[inline]
+    #[inline(always)]
     fn find_child(
         &self,
         parent: NodeId,
