@@ -160,10 +160,10 @@ fn run(host: &str, seconds: f64) -> moku_client::Result<()> {
         sample_rate: Some(Num::Int(1000)),
         ..StreamingOptions::default()
     })?;
-    println!(
-        "streaming {} at {:?} Sa/s",
-        started.stream_id, started.sample_rate
-    );
+    match started.sample_rate {
+        Some(rate) => println!("streaming {} at {rate} Sa/s", started.stream_id),
+        None => println!("streaming {}", started.stream_id),
+    }
     let mut seq = li::ChunkSequence::new();
     loop {
         match dl.get_chunk() {
