@@ -300,7 +300,7 @@ fn write_nr3_text<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), Sink
     let mut b = [0u8; 64];
     b[0] = b'-';
     let n = usize::from(neg);
-    let (mut nd, mut point) = match tb[0] {
+    let (nd, mut point) = match tb[0] {
         b'1'..=b'9' => {
             // `I[.F]`: digits are I then F; the point is after I.
             b[n] = tb[0];
@@ -343,31 +343,7 @@ fn write_nr3_text<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), Sink
     if nd > 17 {
         return write_nr3_general(out, text);
     }
-    while nd > 1 && b[n + nd] == b'0' {
-        nd -= 1;
-    }
-    b[n + 1] = b'.';
-    let mut end = if nd == 1 {
-        b[n + 2] = b'0';
-        n + 3
-    } else {
-        n + 1 + nd
-    };
-    let exp = point - 1;
-    b[end] = b'E';
-    b[end + 1] = if exp < 0 { b'-' } else { b'+' };
-    end += 2;
-    let a = exp.unsigned_abs();
-    if a < 10 {
-        b[end] = b'0' + a as u8;
-        end += 1;
-    } else if a < 100 {
-        b[end] = b'0' + (a / 10) as u8;
-        b[end + 1] = b'0' + (a % 10) as u8;
-        end += 2;
-    } else {
-        end += write_u32_digits(a, &mut b[end..]);
-    }
+    let end = finish_nr3(&mut b, n, nd, point);
     out.write(&b[..end])
 }
 
@@ -445,6 +421,17 @@ fn write_nr3_general<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), S
         // Zero (either sign) is written as `0.0E+0`.
         return out.write(b"0.0E+0");
     }
+    let end = finish_nr3(&mut b, n, nd, point);
+    out.write(&b[..end])
+}
+
+/// Completes an NR3 text laid out in `b`: the first significant digit at
+/// `b[n]`, the other `nd - 1` at `b[n + 2..]` (`b[n + 1]` is left for the
+/// `.`), the decimal point `point` places after the first digit. Drops
+/// trailing zeros (one fractional digit stays), writes `.`, `E`, the sign and
+/// the exponent, and returns the length of the text.
+#[inline(always)]
+fn finish_nr3(b: &mut [u8], n: usize, mut nd: usize, point: i32) -> usize {
     while nd > 1 && b[n + nd] == b'0' {
         nd -= 1;
     }
@@ -470,7 +457,7 @@ fn write_nr3_general<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), S
     } else {
         end += write_u32_digits(a, &mut b[end..]);
     }
-    out.write(&b[..end])
+    end
 }
 
 /// Writes an `f64` as NR2 (no exponent) with the shortest round-trip digits
