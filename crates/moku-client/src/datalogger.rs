@@ -358,12 +358,20 @@ impl Datalogger {
         required(&op, "sample_rate", f64_field(&m, "sample_rate"))
     }
 
-    fn check_trigger(
+    /// Per-model checks shared by `start_logging` and `start_streaming`: sample rate and
+    /// trigger (skipped when validation is off).
+    fn check_session(
         &self,
-        l: &ModelLimits,
+        rate: Option<Num>,
         source: Option<&TriggerSource>,
         level: Option<Num>,
     ) -> Result<()> {
+        let Some(l) = self.strict_limits() else {
+            return Ok(());
+        };
+        if let Some(r) = rate {
+            l.check_range("sample_rate", r.as_f64(), l.stream_samplerate)?;
+        }
         if let Some(s) = source {
             l.check_member("trigger_source", s, l.trigger_sources)?;
         }
@@ -375,12 +383,11 @@ impl Datalogger {
 
     /// `POST start_logging`; the reply names the file and its location.
     pub fn start_logging(&self, options: &LoggingOptions) -> Result<LoggingStarted> {
-        if let Some(l) = self.strict_limits() {
-            if let Some(r) = options.sample_rate {
-                l.check_range("sample_rate", r.as_f64(), l.stream_samplerate)?;
-            }
-            self.check_trigger(&l, options.trigger_source.as_ref(), options.trigger_level)?;
-        }
+        self.check_session(
+            options.sample_rate,
+            options.trigger_source.as_ref(),
+            options.trigger_level,
+        )?;
         let body = self
             .setter()
             .with("duration", options.duration)
@@ -541,12 +548,11 @@ impl Datalogger {
     /// Unlike the official client this does not run `mokucli --version` first: the native LI
     /// decoder ([`crate::li`]) makes mokucli optional.
     pub fn start_streaming(&self, options: &StreamingOptions) -> Result<StreamStarted> {
-        if let Some(l) = self.strict_limits() {
-            if let Some(r) = options.sample_rate {
-                l.check_range("sample_rate", r.as_f64(), l.stream_samplerate)?;
-            }
-            self.check_trigger(&l, options.trigger_source.as_ref(), options.trigger_level)?;
-        }
+        self.check_session(
+            options.sample_rate,
+            options.trigger_source.as_ref(),
+            options.trigger_level,
+        )?;
         let body = self
             .setter()
             .with("duration", options.duration)
