@@ -280,6 +280,20 @@ impl<'a> Args<'a> {
         !matches!(self.get(i), Value::Absent)
     }
 
+    /// Parameter `i` read by `read`, or `None` when it was left out.
+    #[inline]
+    fn optional<T>(
+        &self,
+        i: usize,
+        read: impl FnOnce(&Self, usize) -> Result<T, Error>,
+    ) -> Result<Option<T>, Error> {
+        if self.is_present(i) {
+            read(self, i).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     fn mismatch(&self, i: usize, want: &str) -> Error {
         Error::new(code::SYSTEM_ERROR).with_detail_fmt(format_args!("argument {i} is not {want}"))
     }
@@ -302,11 +316,7 @@ impl<'a> Args<'a> {
     /// Number `i`, or `None` when left out.
     #[inline]
     pub fn opt_f64(&self, i: usize) -> Result<Option<f64>, Error> {
-        if self.is_present(i) {
-            self.f64(i).map(Some)
-        } else {
-            Ok(None)
-        }
+        self.optional(i, Self::f64)
     }
 
     /// Integer `i`; the declared default when left out.
@@ -325,11 +335,7 @@ impl<'a> Args<'a> {
     /// Integer `i`, or `None` when left out.
     #[inline]
     pub fn opt_i64(&self, i: usize) -> Result<Option<i64>, Error> {
-        if self.is_present(i) {
-            self.i64(i).map(Some)
-        } else {
-            Ok(None)
-        }
+        self.optional(i, Self::i64)
     }
 
     /// Boolean `i`.
@@ -344,11 +350,7 @@ impl<'a> Args<'a> {
     /// Boolean `i`, or `None` when left out.
     #[inline]
     pub fn opt_bool(&self, i: usize) -> Result<Option<bool>, Error> {
-        if self.is_present(i) {
-            self.bool(i).map(Some)
-        } else {
-            Ok(None)
-        }
+        self.optional(i, Self::bool)
     }
 
     /// The index of choice `i` in its declared word list.
@@ -363,11 +365,7 @@ impl<'a> Args<'a> {
     /// Choice `i`, or `None` when left out.
     #[inline]
     pub fn opt_choice(&self, i: usize) -> Result<Option<usize>, Error> {
-        if self.is_present(i) {
-            self.choice(i).map(Some)
-        } else {
-            Ok(None)
-        }
+        self.optional(i, Self::choice)
     }
 
     /// String `i`.
@@ -382,11 +380,7 @@ impl<'a> Args<'a> {
     /// String `i`, or `None` when left out.
     #[inline]
     pub fn opt_str(&self, i: usize) -> Result<Option<Str<'a>>, Error> {
-        if self.is_present(i) {
-            self.str(i).map(Some)
-        } else {
-            Ok(None)
-        }
+        self.optional(i, Self::str)
     }
 
     /// Block payload `i`.
