@@ -292,32 +292,47 @@ impl<const Q: usize> Session<Q> {
                 }
                 Some(_) => {}
             }
-            let header = match parse_header(&mut cur) {
-                Ok(h) => h,
-                Err(e) => {
-                    self.push_error(e);
-                    break;
-                }
+            // One pass for the usual header; the general path otherwise.
+            let direct = match cur.peek() {
+                Some(b'*') => None,
+                _ => tree.resolve_direct(cur.s, cur.pos, &path),
             };
-            let (leaf, node, suffixes): (_, Option<NodeId>, Suffixes) = if header.common {
-                match tree.common(header.body, header.query) {
-                    Some(l) => (l, None, Suffixes::default()),
-                    None => {
-                        self.push_error(
-                            Error::new(code::UNDEFINED_HEADER).with_detail_bytes(header.text),
-                        );
-                        break;
-                    }
+            let (leaf, node, suffixes, query): (_, Option<NodeId>, Suffixes, bool) = match direct {
+                Some((r, query, end)) => {
+                    cur.pos = end;
+                    path = r.next_path;
+                    (r.leaf, Some(r.node), r.suffixes, query)
                 }
-            } else {
-                match tree.resolve(&path, &header) {
-                    Ok(r) => {
-                        path = r.next_path;
-                        (r.leaf, Some(r.node), r.suffixes)
-                    }
-                    Err(e) => {
-                        self.push_error(e);
-                        break;
+                None => {
+                    let header = match parse_header(&mut cur) {
+                        Ok(h) => h,
+                        Err(e) => {
+                            self.push_error(e);
+                            break;
+                        }
+                    };
+                    if header.common {
+                        match tree.common(header.body, header.query) {
+                            Some(l) => (l, None, Suffixes::default(), header.query),
+                            None => {
+                                self.push_error(
+                                    Error::new(code::UNDEFINED_HEADER)
+                                        .with_detail_bytes(header.text),
+                                );
+                                break;
+                            }
+                        }
+                    } else {
+                        match tree.resolve(&path, &header) {
+                            Ok(r) => {
+                                path = r.next_path;
+                                (r.leaf, Some(r.node), r.suffixes, header.query)
+                            }
+                            Err(e) => {
+                                self.push_error(e);
+                                break;
+                            }
+                        }
                     }
                 }
             };
@@ -333,11 +348,11 @@ impl<const Q: usize> Session<Q> {
                 }
             };
             if args_ok {
-                if header.query && indefinite {
+                if query && indefinite {
                     self.push_error(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
                 } else {
                     let header_prefix: &[u8] = match node {
-                        Some(n) if self.headers && header.query => {
+                        Some(n) if self.headers && query => {
                             prefix = [0u8; MAX_PREFIX];
                             let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
                             prefix[n] = b' ';
@@ -356,7 +371,7 @@ impl<const Q: usize> Session<Q> {
                             let mut call = Call {
                                 args: &args,
                                 suffixes,
-                                query: header.query,
+                                query: query,
                                 response,
                                 errors: &mut self.status,
                             };

@@ -14,7 +14,7 @@
 use core::fmt;
 
 use crate::error::{Error, code};
-use crate::lexer::{Header, MAX_HEADER_DEPTH, MAX_MNEMONIC_LEN};
+use crate::lexer::{Header, MAX_HEADER_DEPTH, MAX_MNEMONIC_LEN, MNEMONIC_CLASS, is_ws};
 use crate::mnemonic::{matches, short_len};
 use crate::params::{MAX_PARAMS, Param};
 
@@ -586,6 +586,81 @@ impl<C: Copy, const N: usize> Tree<C, N> {
             .and_then(|c| if query { c.query } else { c.set })
     }
 
+    /// The fast path of header lexing and resolution in one pass: every
+    /// mnemonic is a direct child named without a numeric suffix, the last
+    /// node holds the form asked for, and no node of the chain takes a
+    /// suffix. That is the common case; it returns `None` for anything else
+    /// (an optional node skipped, a suffix, a syntax or header error), and
+    /// the caller then runs [`parse_header`](crate::lexer::parse_header) and
+    /// [`Tree::resolve`], which give the same result or the exact error.
+    ///
+    /// On success returns the resolution, whether it is a query, and the
+    /// position after the header.
+    #[inline]
+    pub(crate) fn resolve_direct(
+        &self,
+        s: &[u8],
+        mut pos: usize,
+        path: &Path,
+    ) -> Option<(Resolved<C>, bool, usize)> {
+        let mut node = path.node;
+        if s.get(pos) == Some(&b':') {
+            node = ROOT;
+            pos += 1;
+        }
+        let query = loop {
+            let start = pos;
+            // Letters and `_` only (a digit means a suffix: slow path); the
+            // first byte must be a letter.
+            if !s.get(pos).is_some_and(u8::is_ascii_alphabetic) {
+                return None;
+            }
+            pos += 1;
+            while let Some(&c) = s.get(pos) {
+                if MNEMONIC_CLASS[usize::from(c)] != 1 {
+                    break;
+                }
+                pos += 1;
+            }
+            let m = &s[start..pos];
+            if m.len() > MAX_MNEMONIC_LEN {
+                return None;
+            }
+            node = self.lookup(node, key(m), false)?;
+            match s.get(pos) {
+                Some(b':') => pos += 1,
+                Some(b'?') => {
+                    pos += 1;
+                    break true;
+                }
+                _ => break false,
+            }
+        };
+        match s.get(pos) {
+            None | Some(b';') => {}
+            Some(&c) if is_ws(c) => {}
+            Some(_) => return None,
+        }
+        let nd = &self.nodes[usize::from(node)];
+        if nd.suffix_in_chain {
+            return None;
+        }
+        let leaf = nd.leaf(query)?;
+        Some((
+            Resolved {
+                leaf,
+                node,
+                suffixes: Suffixes::default(),
+                next_path: Path {
+                    node: nd.parent,
+                    suffixes: SuffixMap::default(),
+                },
+            },
+            query,
+            pos,
+        ))
+    }
+
     /// Resolves a (non-common) header from the current path.
     pub(crate) fn resolve(&self, path: &Path, h: &Header<'_>) -> Result<Resolved<C>, Error> {
         let undefined = || Error::new(code::UNDEFINED_HEADER).with_detail_bytes(h.text);
@@ -1017,5 +1092,90 @@ mod tests {
         let r = t.resolve(&Path::default(), &h).unwrap();
         let n = t.short_header(r.node, &r.suffixes, &mut buf);
         assert_eq!(&buf[..n], b":VOLT");
+    }
+
+    /// The one-pass fast path agrees with the general lexer + resolver on
+    /// whatever it accepts (and leaves everything else to it).
+    fn general(t: &Tree<Cmd>, path: &Path, s: &[u8]) -> Option<(NodeId, bool, usize, Path)> {
+        let mut c = Cursor::new(s);
+        let h = parse_header(&mut c).ok()?;
+        if h.common {
+            return None;
+        }
+        let r = t.resolve(path, &h).ok()?;
+        Some((r.node, h.query, c.pos, r.next_path))
+    }
+
+    #[test]
+    fn direct_path_takes_the_usual_headers() {
+        let t = tree();
+        let p = Path::default();
+        for h in [
+            ":ELOG:ITEM",
+            "elog:items \"x\"",
+            "MEAS:VOLT:DC?;",
+            "SOUR:VOLT:LEV?",
+        ] {
+            assert!(t.resolve_direct(h.as_bytes(), 0, &p).is_some(), "{h}");
+        }
+        // Optional nodes skipped, suffixes, bad syntax: the general path.
+        for h in [
+            "VOLT",
+            "MEAS:VOLT?",
+            "OUTP2:STAT",
+            "OUTP:STAT",
+            "ELOG:ITEM,",
+            "*VER?",
+        ] {
+            assert!(t.resolve_direct(h.as_bytes(), 0, &p).is_none(), "{h}");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2048))]
+        #[test]
+        fn direct_path_agrees_with_general(
+            parts in proptest::collection::vec(
+                proptest::sample::select(&[
+                    "SOUR", "source", "VOLT", "voltage", "LEV", "level", "MEAS", "meas",
+                    "DC", "OUTP", "OUTP2", "outp4", "STAT", "state", "ELOG", "elog", "ITEM",
+                    "items", "ITEMS", "SYST", "ERR", "error", "NEXT", "COUN", "X", "VOLTA",
+                    "", "?", "1", "_A",
+                ][..]),
+                1..5,
+            ),
+            absolute in proptest::bool::ANY,
+            query in proptest::bool::ANY,
+            tail in proptest::sample::select(&["", " 1", ";", "\t", "x", "?", ":", "\u{80}"][..]),
+            start in 0usize..4,
+        ) {
+            let t = tree();
+            let mut text = String::new();
+            if absolute {
+                text.push(':');
+            }
+            text.push_str(&parts.join(":"));
+            if query {
+                text.push('?');
+            }
+            text.push_str(tail);
+            // Start from a few different current paths.
+            let path = match start {
+                0 => Path::default(),
+                _ => {
+                    let from = ["SOUR:VOLT", "MEAS:VOLT:DC?", "ELOG:ITEM"][start - 1];
+                    general(&t, &Path::default(), from.as_bytes()).map_or(Path::default(), |g| g.3)
+                }
+            };
+            let s = text.as_bytes();
+            if let Some((r, q, end)) = t.resolve_direct(s, 0, &path) {
+                let g = general(&t, &path, s);
+                proptest::prop_assert!(g.is_some(), "{text:?}: only the fast path accepts");
+                let (node, gq, gend, gnext) = g.unwrap();
+                proptest::prop_assert_eq!((r.node, q, end), (node, gq, gend), "{:?}", text);
+                proptest::prop_assert_eq!(r.next_path.node, gnext.node);
+                proptest::prop_assert_eq!(r.suffixes, Suffixes::default());
+            }
+        }
     }
 }
