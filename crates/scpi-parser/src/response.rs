@@ -8,7 +8,7 @@
 
 use crate::error::Error;
 use crate::number;
-use crate::sink::{Sink, SinkError};
+use crate::sink::{Sink, SinkError, copy_small};
 
 /// The longest response header prefix kept (`:AAAA:BBBB… `).
 pub(crate) const MAX_PREFIX: usize = 96;
@@ -19,6 +19,7 @@ pub(crate) const MAX_PREFIX: usize = 96;
 /// (e.g. a pre-formatted list of NR3 values or a binary block).
 pub struct Response<'a> {
     out: &'a mut dyn Sink,
+    stage: &'a mut Stage,
     state: &'a mut MessageState,
     prefix: &'a [u8],
     unit_written: bool,
@@ -33,14 +34,98 @@ pub(crate) struct MessageState {
     pub(crate) failed: Option<SinkError>,
 }
 
+/// Bytes of the stage: a typical answer fits, and one `write` of the sink
+/// takes it.
+pub(crate) const STAGE: usize = 256;
+
+/// Response bytes on their way to the sink.
+///
+/// Answers are written in many small pieces (a separator, a number, a
+/// word); each would be a call through `dyn Sink` and, for a `Vec`, a
+/// `memcpy` call. The stage turns them into plain stores into a fixed
+/// buffer; the sink gets one `write` per unit (and one per [`STAGE`] bytes of
+/// a long answer). The session empties it after every unit, so a sink that
+/// refuses bytes still stops the message before its next unit runs.
+#[derive(Debug)]
+pub(crate) struct Stage {
+    buf: [u8; STAGE],
+    len: usize,
+}
+
+impl Stage {
+    pub(crate) const fn new() -> Self {
+        Self {
+            buf: [0; STAGE],
+            len: 0,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, out: &mut dyn Sink, bytes: &[u8]) -> Result<(), SinkError> {
+        let end = self.len + bytes.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                copy_small(dst, bytes);
+                self.len = end;
+                Ok(())
+            }
+            None => self.push_spill(out, bytes),
+        }
+    }
+
+    #[inline]
+    fn push_byte(&mut self, out: &mut dyn Sink, byte: u8) -> Result<(), SinkError> {
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = byte;
+                self.len += 1;
+                Ok(())
+            }
+            None => self.push_spill(out, core::slice::from_ref(&byte)),
+        }
+    }
+
+    /// The stage is full: hand it to the sink, then stage `bytes` (or pass
+    /// them straight on when they alone would fill it).
+    #[inline(never)]
+    fn push_spill(&mut self, out: &mut dyn Sink, bytes: &[u8]) -> Result<(), SinkError> {
+        self.flush(out)?;
+        if bytes.len() >= STAGE {
+            return out.write(bytes);
+        }
+        self.buf[..bytes.len()].copy_from_slice(bytes);
+        self.len = bytes.len();
+        Ok(())
+    }
+
+    /// Ends the response message: the LF, and everything to the sink.
+    #[inline]
+    pub(crate) fn push_terminator(&mut self, out: &mut dyn Sink) -> Result<(), SinkError> {
+        self.push_byte(out, b'\n')?;
+        self.flush(out)
+    }
+
+    /// Hands the staged bytes to the sink.
+    #[inline]
+    pub(crate) fn flush(&mut self, out: &mut dyn Sink) -> Result<(), SinkError> {
+        let n = core::mem::take(&mut self.len);
+        if n == 0 {
+            return Ok(());
+        }
+        out.write(&self.buf[..n])
+    }
+}
+
 impl<'a> Response<'a> {
     pub(crate) fn new(
         out: &'a mut dyn Sink,
+        stage: &'a mut Stage,
         state: &'a mut MessageState,
         prefix: &'a [u8],
     ) -> Self {
         Self {
             out,
+            stage,
             state,
             prefix,
             unit_written: false,
@@ -74,10 +159,14 @@ impl<'a> Response<'a> {
         }
         if !self.unit_written {
             if self.state.written {
-                self.out.write_byte(b';').map_err(|e| self.fail(e))?;
+                self.stage
+                    .push_byte(self.out, b';')
+                    .map_err(|e| self.fail(e))?;
             }
             if !self.prefix.is_empty() {
-                self.out.write(self.prefix).map_err(|e| self.fail(e))?;
+                self.stage
+                    .push(self.out, self.prefix)
+                    .map_err(|e| self.fail(e))?;
             }
             self.unit_written = true;
             self.state.written = true;
@@ -106,41 +195,31 @@ impl<'a> Response<'a> {
     /// An integer as NR1.
     #[inline]
     pub fn nr1(&mut self, v: i64) -> Result<(), Error> {
-        self.start()?;
-        number::write_nr1(self.out, v).map_err(|e| self.fail(e))?;
-        Ok(())
+        Ok(number::write_nr1(self, v)?)
     }
 
     /// An unsigned integer as NR1.
     #[inline]
     pub fn nr1_u64(&mut self, v: u64) -> Result<(), Error> {
-        self.start()?;
-        number::write_nr1_u64(self.out, v).map_err(|e| self.fail(e))?;
-        Ok(())
+        Ok(number::write_nr1_u64(self, v)?)
     }
 
     /// A number as NR2 (shortest round-trip digits, no exponent).
     #[inline]
     pub fn nr2(&mut self, v: f64) -> Result<(), Error> {
-        self.start()?;
-        number::write_nr2_f64(self.out, v).map_err(|e| self.fail(e))?;
-        Ok(())
+        Ok(number::write_nr2_f64(self, v)?)
     }
 
     /// A number as NR3 (shortest round-trip digits of the `f64`).
     #[inline]
     pub fn nr3(&mut self, v: f64) -> Result<(), Error> {
-        self.start()?;
-        number::write_nr3_f64(self.out, v).map_err(|e| self.fail(e))?;
-        Ok(())
+        Ok(number::write_nr3_f64(self, v)?)
     }
 
     /// An `f32` as NR3 (shortest round-trip digits of the `f32`).
     #[inline]
     pub fn nr3_f32(&mut self, v: f32) -> Result<(), Error> {
-        self.start()?;
-        number::write_nr3_f32(self.out, v).map_err(|e| self.fail(e))?;
-        Ok(())
+        Ok(number::write_nr3_f32(self, v)?)
     }
 
     /// A boolean as `1` or `0`.
@@ -232,13 +311,15 @@ impl Sink for Response<'_> {
     #[inline]
     fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
         self.start()?;
-        self.out.write(bytes).map_err(|e| self.fail(e))
+        self.stage.push(self.out, bytes).map_err(|e| self.fail(e))
     }
 
     #[inline]
     fn write_byte(&mut self, byte: u8) -> Result<(), SinkError> {
         self.start()?;
-        self.out.write_byte(byte).map_err(|e| self.fail(e))
+        self.stage
+            .push_byte(self.out, byte)
+            .map_err(|e| self.fail(e))
     }
 
     fn reserve(&mut self, additional: usize) {
@@ -262,19 +343,20 @@ mod tests {
     #[test]
     fn joins_and_quotes() {
         let mut out = Vec::new();
+        let mut stage = Stage::new();
         let mut st = MessageState::default();
         {
-            let mut r = Response::new(&mut out, &mut st, b"");
+            let mut r = Response::new(&mut out, &mut stage, &mut st, b"");
             r.string("a\"b").unwrap();
             r.comma().unwrap();
             r.nr3_f32(1.5).unwrap();
         }
         {
-            let r = Response::new(&mut out, &mut st, b":X ");
+            let r = Response::new(&mut out, &mut stage, &mut st, b":X ");
             assert!(r.is_empty());
         }
         {
-            let mut r = Response::new(&mut out, &mut st, b":ELOG:STAT ");
+            let mut r = Response::new(&mut out, &mut stage, &mut st, b":ELOG:STAT ");
             r.chars("RUNNING").unwrap();
             r.comma().unwrap();
             r.block(b"ab\n").unwrap();
@@ -285,6 +367,7 @@ mod tests {
             r.comma().unwrap();
             r.error(&Error::new(-224).with_detail("\"x\"")).unwrap();
         }
+        stage.flush(&mut out).unwrap();
         assert_eq!(
             out,
             b"\"a\"\"b\",1.5E+0;:ELOG:STAT RUNNING,#13ab\n,1,9.91E+37,-224,\"Illegal parameter value;\"\"x\"\"\""
@@ -295,10 +378,15 @@ mod tests {
     fn full_sink_is_reported() {
         let mut buf = [0u8; 4];
         let mut sink = crate::sink::SliceSink::new(&mut buf);
+        let mut stage = Stage::new();
         let mut st = MessageState::default();
-        let mut r = Response::new(&mut sink, &mut st, b"");
+        let mut r = Response::new(&mut sink, &mut stage, &mut st, b"");
         r.raw(b"abc").unwrap();
-        assert_eq!(r.raw(b"de").unwrap_err().code(), -430);
+        r.raw(b"de").unwrap(); // staged: the sink sees it at the end of the unit
+        assert!(stage.flush(&mut sink).is_err());
+        // An answer longer than the stage reaches the sink while it is written.
+        let mut r = Response::new(&mut sink, &mut stage, &mut st, b"");
+        assert_eq!(r.raw(&[b'x'; STAGE + 1]).unwrap_err().code(), -430);
         assert_eq!(r.raw(b"d").unwrap_err().code(), -430);
         assert!(st.failed.is_some());
     }

@@ -18,7 +18,7 @@ use crate::framer::{Feed, Framer};
 use crate::lexer::{Cursor, parse_header};
 use crate::params::{Args, Checked, check_params};
 use crate::queue::ErrorQueue;
-use crate::response::{MAX_PREFIX, MessageState, Response};
+use crate::response::{MAX_PREFIX, MessageState, Response, Stage};
 use crate::sink::Sink;
 use crate::status::{esr, stb};
 use crate::tree::{Builtin, NodeId, Path, Suffixes, Target, Tree};
@@ -280,6 +280,7 @@ impl<const Q: usize> Session<Q> {
         // Filled only when a query answers with its header (HEADer ON).
         let mut prefix: [u8; MAX_PREFIX];
         let mut args = Args::empty();
+        let mut stage = Stage::new();
         loop {
             cur.skip_ws();
             match cur.peek() {
@@ -291,6 +292,12 @@ impl<const Q: usize> Session<Q> {
                     break;
                 }
                 Some(_) => {}
+            }
+            // The previous unit's answer reaches the sink before the next
+            // unit runs: a sink that refuses it stops the message here.
+            if let Err(e) = stage.flush(out) {
+                state.failed = Some(e);
+                break;
             }
             // One pass for the usual header; the general path otherwise.
             let direct = match cur.peek() {
@@ -360,7 +367,7 @@ impl<const Q: usize> Session<Q> {
                         }
                         _ => &[],
                     };
-                    let response = Response::new(out, &mut state, header_prefix);
+                    let response = Response::new(out, &mut stage, &mut state, header_prefix);
                     let result = match leaf.target {
                         Target::Builtin(b) => {
                             indefinite |= b == Builtin::IdnQ;
@@ -394,7 +401,7 @@ impl<const Q: usize> Session<Q> {
         }
         if state.written
             && state.failed.is_none()
-            && let Err(e) = out.write_byte(b'\n')
+            && let Err(e) = stage.push_terminator(out)
         {
             state.failed = Some(e);
         }

@@ -125,7 +125,7 @@ impl Sink for SliceSink<'_> {
 /// possibly overlapping moves instead of a `memcpy` call for up to 16 bytes
 /// (a number or a separator is that short).
 #[inline]
-fn copy_small(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_small(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     if n > 16 || dst.len() != n {
         dst.copy_from_slice(src);

@@ -641,6 +641,13 @@ impl<C: Copy, const N: usize> Tree<C, N> {
             Some(&c) if is_ws(c) => {}
             Some(_) => return None,
         }
+        // The form asked for, here or under optional children (`ERR?` →
+        // `ERRor:NEXT?`), as the general path does.
+        let node = if self.nodes[usize::from(node)].leaf(query).is_some() {
+            node
+        } else {
+            self.default_leaf(node, query, 0)?
+        };
         let nd = &self.nodes[usize::from(node)];
         if nd.suffix_in_chain {
             return None;
@@ -1115,18 +1122,12 @@ mod tests {
             "elog:items \"x\"",
             "MEAS:VOLT:DC?;",
             "SOUR:VOLT:LEV?",
+            "MEAS:VOLT?",
         ] {
             assert!(t.resolve_direct(h.as_bytes(), 0, &p).is_some(), "{h}");
         }
         // Optional nodes skipped, suffixes, bad syntax: the general path.
-        for h in [
-            "VOLT",
-            "MEAS:VOLT?",
-            "OUTP2:STAT",
-            "OUTP:STAT",
-            "ELOG:ITEM,",
-            "*VER?",
-        ] {
+        for h in ["VOLT", "OUTP2:STAT", "OUTP:STAT", "ELOG:ITEM,", "*VER?"] {
             assert!(t.resolve_direct(h.as_bytes(), 0, &p).is_none(), "{h}");
         }
     }
