@@ -378,7 +378,7 @@ impl<const Q: usize> Session<Q> {
                             let mut call = Call {
                                 args: &args,
                                 suffixes,
-                                query: query,
+                                query,
                                 response,
                                 errors: &mut self.status,
                             };
