@@ -46,7 +46,7 @@ pub(crate) const STAGE: usize = 256;
 /// buffer; the sink gets one `write` per unit (and one per [`STAGE`] bytes of
 /// a long answer). The session empties it after every unit, so a sink that
 /// refuses bytes still stops the message before its next unit runs.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Stage {
     buf: [u8; STAGE],
     len: usize,
@@ -58,6 +58,12 @@ impl Stage {
             buf: [0; STAGE],
             len: 0,
         }
+    }
+
+    /// Forgets staged bytes (of a message that stopped).
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
     }
 
     #[inline]

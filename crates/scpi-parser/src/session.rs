@@ -93,6 +93,10 @@ struct Status<const Q: usize> {
     esr: u8,
     ese: u8,
     sre: u8,
+    /// `:COMMunicate:HEADer` state.
+    headers: bool,
+    /// `*OPC` armed while overlapped operations run.
+    opc_pending: bool,
 }
 
 impl<const Q: usize> ErrorLog for Status<Q> {
@@ -101,6 +105,108 @@ impl<const Q: usize> ErrorLog for Status<Q> {
         if e.code() != 0 {
             self.errors.push(e);
         }
+    }
+}
+
+impl<const Q: usize> Status<Q> {
+    /// The status byte as `*STB?` reports it (MAV from `message_available`).
+    fn status_byte(&self, device_summary: u8, message_available: bool) -> u8 {
+        let mut b = device_summary & (stb::QUES | stb::OPER | 0b11);
+        if !self.errors.is_empty() {
+            b |= stb::EAV;
+        }
+        if message_available {
+            b |= stb::MAV;
+        }
+        if self.esr & self.ese != 0 {
+            b |= stb::ESB;
+        }
+        if b & self.sre & !stb::MSS != 0 {
+            b |= stb::MSS;
+        }
+        b
+    }
+
+    fn builtin<D: Device + ?Sized>(
+        &mut self,
+        b: Builtin,
+        args: &Args<'_>,
+        device: &mut D,
+        r: &mut Response<'_>,
+    ) -> Result<(), Error> {
+        match b {
+            Builtin::Cls => {
+                self.errors.clear();
+                self.esr = 0;
+                self.opc_pending = false;
+                device.clear_status();
+            }
+            Builtin::Ese => self.ese = args.i64(0)? as u8,
+            Builtin::EseQ => r.nr1(i64::from(self.ese))?,
+            Builtin::EsrQ => {
+                let v = self.esr;
+                self.esr = 0;
+                r.nr1(i64::from(v))?;
+            }
+            Builtin::IdnQ => {
+                let id = device.identity();
+                for (i, f) in [id.manufacturer, id.model, id.serial, id.version]
+                    .into_iter()
+                    .enumerate()
+                {
+                    if i > 0 {
+                        r.comma()?;
+                    }
+                    r.raw(f.as_bytes())?;
+                }
+            }
+            Builtin::Opc => {
+                if device.operations_pending() {
+                    self.opc_pending = true;
+                } else {
+                    self.esr |= esr::OPC;
+                }
+            }
+            Builtin::OpcQ => {
+                device.wait();
+                r.raw(b"1")?;
+            }
+            Builtin::Rst => {
+                self.opc_pending = false;
+                device.reset();
+            }
+            Builtin::Sre => self.sre = (args.i64(0)? as u8) & !stb::MSS,
+            Builtin::SreQ => r.nr1(i64::from(self.sre))?,
+            Builtin::StbQ => {
+                let mav = r.message_has_output();
+                let v = self.status_byte(device.status_summary(), mav);
+                r.nr1(i64::from(v))?;
+            }
+            Builtin::TstQ => r.nr1(i64::from(device.self_test()))?,
+            Builtin::Wai => device.wait(),
+            Builtin::ErrNextQ => {
+                let e = self.errors.pop().unwrap_or(Error::new(code::NO_ERROR));
+                r.error(&e)?;
+            }
+            Builtin::ErrCountQ => r.nr1(self.errors.len() as i64)?,
+            Builtin::ErrAllQ => {
+                let mut first = true;
+                while let Some(e) = self.errors.pop() {
+                    if !first {
+                        r.comma()?;
+                    }
+                    first = false;
+                    r.error(&e)?;
+                }
+                if first {
+                    r.error(&Error::new(code::NO_ERROR))?;
+                }
+            }
+            Builtin::VersionQ => r.raw(b"1999.0")?,
+            Builtin::HeaderSet => self.headers = args.bool(0)?,
+            Builtin::HeaderQ => r.boolean(self.headers)?,
+        }
+        Ok(())
     }
 }
 
@@ -130,8 +236,9 @@ impl<const Q: usize> ErrorLog for Status<Q> {
 #[derive(Clone, Debug)]
 pub struct Session<const Q: usize = 16> {
     status: Status<Q>,
-    headers: bool,
-    opc_pending: bool,
+    /// Response bytes of the unit being run (kept here so that it is not
+    /// cleared on every message).
+    stage: Stage,
 }
 
 impl Session {
@@ -156,9 +263,10 @@ impl<const Q: usize> Session<Q> {
                 esr: 0,
                 ese: 0,
                 sre: 0,
+                headers: false,
+                opc_pending: false,
             },
-            headers: false,
-            opc_pending: false,
+            stage: Stage::new(),
         }
     }
 
@@ -184,36 +292,23 @@ impl<const Q: usize> Session<Q> {
 
     /// Whether `:COMMunicate:HEADer` is ON.
     pub fn headers(&self) -> bool {
-        self.headers
+        self.status.headers
     }
 
     /// Sets the `:COMMunicate:HEADer` mode.
     pub fn set_headers(&mut self, on: bool) {
-        self.headers = on;
+        self.status.headers = on;
     }
 
     /// The status byte as `*STB?` reports it (MAV from `message_available`).
     pub fn status_byte(&self, device_summary: u8, message_available: bool) -> u8 {
-        let mut b = device_summary & (stb::QUES | stb::OPER | 0b11);
-        if !self.status.errors.is_empty() {
-            b |= stb::EAV;
-        }
-        if message_available {
-            b |= stb::MAV;
-        }
-        if self.status.esr & self.status.ese != 0 {
-            b |= stb::ESB;
-        }
-        if b & self.status.sre & !stb::MSS != 0 {
-            b |= stb::MSS;
-        }
-        b
+        self.status.status_byte(device_summary, message_available)
     }
 
     /// Sets the OPC bit once overlapped operations armed by `*OPC` are done.
     pub fn poll_operation_complete<D: Device + ?Sized>(&mut self, device: &mut D) {
-        if self.opc_pending && !device.operations_pending() {
-            self.opc_pending = false;
+        if self.status.opc_pending && !device.operations_pending() {
+            self.status.opc_pending = false;
             self.status.esr |= esr::OPC;
         }
     }
@@ -280,15 +375,15 @@ impl<const Q: usize> Session<Q> {
         // Filled only when a query answers with its header (HEADer ON).
         let mut prefix: [u8; MAX_PREFIX];
         let mut args = Args::empty();
-        let mut stage = Stage::new();
+        let stage = &mut self.stage;
+        stage.clear();
         loop {
             cur.skip_ws();
             match cur.peek() {
                 None => break,
                 Some(b';') => {
-                    self.push_error(
-                        Error::new(code::SYNTAX_ERROR).with_detail("empty message unit"),
-                    );
+                    self.status
+                        .log(Error::new(code::SYNTAX_ERROR).with_detail("empty message unit"));
                     break;
                 }
                 Some(_) => {}
@@ -314,7 +409,7 @@ impl<const Q: usize> Session<Q> {
                     let header = match parse_header(&mut cur) {
                         Ok(h) => h,
                         Err(e) => {
-                            self.push_error(e);
+                            self.status.log(e);
                             break;
                         }
                     };
@@ -322,7 +417,7 @@ impl<const Q: usize> Session<Q> {
                         match tree.common(header.body, header.query) {
                             Some(l) => (l, None, Suffixes::default(), header.query),
                             None => {
-                                self.push_error(
+                                self.status.log(
                                     Error::new(code::UNDEFINED_HEADER)
                                         .with_detail_bytes(header.text),
                                 );
@@ -336,7 +431,7 @@ impl<const Q: usize> Session<Q> {
                                 (r.leaf, Some(r.node), r.suffixes, header.query)
                             }
                             Err(e) => {
-                                self.push_error(e);
+                                self.status.log(e);
                                 break;
                             }
                         }
@@ -346,20 +441,21 @@ impl<const Q: usize> Session<Q> {
             let args_ok = match check_params(&mut cur, leaf.params, &mut args) {
                 Checked::Ok => true,
                 Checked::Refused(e) => {
-                    self.push_error(e);
+                    self.status.log(e);
                     false
                 }
                 Checked::Fatal(e) => {
-                    self.push_error(e);
+                    self.status.log(e);
                     break;
                 }
             };
             if args_ok {
                 if query && indefinite {
-                    self.push_error(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
+                    self.status
+                        .log(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
                 } else {
                     let header_prefix: &[u8] = match node {
-                        Some(n) if self.headers && query => {
+                        Some(n) if self.status.headers && query => {
                             prefix = [0u8; MAX_PREFIX];
                             let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
                             prefix[n] = b' ';
@@ -367,12 +463,12 @@ impl<const Q: usize> Session<Q> {
                         }
                         _ => &[],
                     };
-                    let response = Response::new(out, &mut stage, &mut state, header_prefix);
+                    let response = Response::new(out, stage, &mut state, header_prefix);
                     let result = match leaf.target {
                         Target::Builtin(b) => {
                             indefinite |= b == Builtin::IdnQ;
                             let mut response = response;
-                            self.builtin(b, &args, device, &mut response)
+                            self.status.builtin(b, &args, device, &mut response)
                         }
                         Target::Device(c) => {
                             let mut call = Call {
@@ -386,7 +482,7 @@ impl<const Q: usize> Session<Q> {
                         }
                     };
                     if let Err(e) = result {
-                        self.push_error(e);
+                        self.status.log(e);
                     }
                 }
             }
@@ -414,92 +510,9 @@ impl<const Q: usize> Session<Q> {
                 .last()
                 .is_some_and(|x| x.code() == code::QUERY_DEADLOCKED);
             if !last_is_430 {
-                self.push_error(Error::from(e));
+                self.status.log(Error::from(e));
             }
         }
         state.written
-    }
-
-    fn builtin<D: Device + ?Sized>(
-        &mut self,
-        b: Builtin,
-        args: &Args<'_>,
-        device: &mut D,
-        r: &mut Response<'_>,
-    ) -> Result<(), Error> {
-        let st = &mut self.status;
-        match b {
-            Builtin::Cls => {
-                st.errors.clear();
-                st.esr = 0;
-                self.opc_pending = false;
-                device.clear_status();
-            }
-            Builtin::Ese => st.ese = args.i64(0)? as u8,
-            Builtin::EseQ => r.nr1(i64::from(st.ese))?,
-            Builtin::EsrQ => {
-                let v = st.esr;
-                st.esr = 0;
-                r.nr1(i64::from(v))?;
-            }
-            Builtin::IdnQ => {
-                let id = device.identity();
-                for (i, f) in [id.manufacturer, id.model, id.serial, id.version]
-                    .into_iter()
-                    .enumerate()
-                {
-                    if i > 0 {
-                        r.comma()?;
-                    }
-                    r.raw(f.as_bytes())?;
-                }
-            }
-            Builtin::Opc => {
-                if device.operations_pending() {
-                    self.opc_pending = true;
-                } else {
-                    st.esr |= esr::OPC;
-                }
-            }
-            Builtin::OpcQ => {
-                device.wait();
-                r.raw(b"1")?;
-            }
-            Builtin::Rst => {
-                self.opc_pending = false;
-                device.reset();
-            }
-            Builtin::Sre => st.sre = (args.i64(0)? as u8) & !stb::MSS,
-            Builtin::SreQ => r.nr1(i64::from(st.sre))?,
-            Builtin::StbQ => {
-                let mav = r.message_has_output();
-                let v = self.status_byte(device.status_summary(), mav);
-                r.nr1(i64::from(v))?;
-            }
-            Builtin::TstQ => r.nr1(i64::from(device.self_test()))?,
-            Builtin::Wai => device.wait(),
-            Builtin::ErrNextQ => {
-                let e = st.errors.pop().unwrap_or(Error::new(code::NO_ERROR));
-                r.error(&e)?;
-            }
-            Builtin::ErrCountQ => r.nr1(st.errors.len() as i64)?,
-            Builtin::ErrAllQ => {
-                let mut first = true;
-                while let Some(e) = st.errors.pop() {
-                    if !first {
-                        r.comma()?;
-                    }
-                    first = false;
-                    r.error(&e)?;
-                }
-                if first {
-                    r.error(&Error::new(code::NO_ERROR))?;
-                }
-            }
-            Builtin::VersionQ => r.raw(b"1999.0")?,
-            Builtin::HeaderSet => self.headers = args.bool(0)?,
-            Builtin::HeaderQ => r.boolean(self.headers)?,
-        }
-        Ok(())
     }
 }
