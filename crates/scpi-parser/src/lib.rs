@@ -23,6 +23,7 @@ pub mod params;
 mod queue;
 mod response;
 mod session;
+mod shortest;
 pub mod sink;
 pub mod status;
 pub mod text;

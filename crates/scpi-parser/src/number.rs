@@ -2,13 +2,15 @@
 //!
 //! This is the workspace's one number writer; the ELOG record formatter uses
 //! it too. NR3 and shortest NR2 use the shortest decimal digits that round-trip
-//! the value in its own width (`f32` or `f64`), computed by `zmij`, then laid
+//! the value in its own width (`f32` or `f64`): for `f32` the crate's own
+//! Schubfach digits (`shortest`), for `f64` `zmij`'s text; they are laid
 //! out as SCPI wants them: `d.ddd E±x` without spaces, always at least one
 //! fractional digit (`1.0E+0`), exponent without leading zeros.
 //!
 //! Non-finite values are written as the SCPI-99 sentinels: NaN → `9.91E+37`,
 //! +∞ → `9.9E+37`, −∞ → `-9.9E+37` ([`NAN_TEXT`], [`INF_TEXT`], [`NINF_TEXT`]).
 
+use crate::shortest;
 use crate::sink::{Sink, SinkError};
 
 /// SCPI's representation of "not a number" (SCPI-99 vol. 1 §7.2.1.5).
@@ -203,7 +205,14 @@ pub fn write_nr1_u64<S: Sink + ?Sized>(out: &mut S, v: u64) -> Result<(), SinkEr
     out.write(&b[..n])
 }
 
+/// Room [`format_nr3_f32`] needs: the longest `f32` NR3 text
+/// (`-d.ddddddddE-xx`, 15 bytes) and one byte of scratch.
+pub const NR3_F32_LEN: usize = 16;
+
 /// Writes an `f32` as NR3 with the shortest digits that round-trip the `f32`.
+///
+/// The digits come from the crate's own Schubfach (`shortest`) and go
+/// straight to their NR3 places in one stack buffer and one `write`.
 ///
 /// ```
 /// # use scpi_parser::number::write_nr3_f32;
@@ -213,11 +222,140 @@ pub fn write_nr1_u64<S: Sink + ?Sized>(out: &mut S, v: u64) -> Result<(), SinkEr
 /// ```
 #[inline]
 pub fn write_nr3_f32<S: Sink + ?Sized>(out: &mut S, v: f32) -> Result<(), SinkError> {
-    if !v.is_finite() {
-        return write_non_finite(out, f64::from(v)).map(drop);
+    let mut b = [0u8; NR3_F32_LEN];
+    let len = format_nr3_f32(v, &mut b);
+    out.write(&b[..len])
+}
+
+/// Lays out an `f32` as NR3 (exactly as [`write_nr3_f32`] writes it) at the
+/// start of `buf` and returns the text's length; bytes past it are scratch.
+///
+/// For callers that stage many values in their own buffer: the fixed-size
+/// array lets them copy or place the text without a length-dependent copy.
+///
+/// ```
+/// # use scpi_parser::number::{format_nr3_f32, NR3_F32_LEN};
+/// let mut b = [0u8; NR3_F32_LEN];
+/// let n = format_nr3_f32(f32::MAX, &mut b);
+/// assert_eq!(&b[..n], b"3.4028235E+38");
+/// ```
+#[inline]
+pub fn format_nr3_f32(v: f32, buf: &mut [u8; NR3_F32_LEN]) -> usize {
+    let bits = v.to_bits();
+    let fixed: &[u8] = if bits << 1 == 0 {
+        // Zero (either sign) is written as `0.0E+0`.
+        b"0.0E+0"
+    } else if v.is_finite() {
+        let (digits, exp10) = shortest::f32_to_decimal(bits);
+        return lay_out_nr3_f32(buf, bits >> 31 != 0, digits, exp10);
+    } else if v.is_nan() {
+        NAN_TEXT
+    } else if bits >> 31 == 0 {
+        INF_TEXT
+    } else {
+        NINF_TEXT
+    };
+    buf[..fixed.len()].copy_from_slice(fixed);
+    fixed.len()
+}
+
+/// Lays out `±digits·10^exp10` (`1 ≤ digits < 10^9`) as NR3 at the start of
+/// `b` (`-d.ddddddddE-xx`, at most 15 bytes) and returns its length.
+///
+/// Up to eight digits are converted at once into a `u64` and shifted so the
+/// first significant digit leads; it is then moved one place left to make
+/// room for the `.`.
+#[inline(always)]
+fn lay_out_nr3_f32(b: &mut [u8; NR3_F32_LEN], neg: bool, digits: u32, exp10: i32) -> usize {
+    b[0] = b'-';
+    let n = usize::from(neg);
+    let nd = decimal_len(digits);
+    if nd <= 8 {
+        let w = eight_digits(digits) >> (8 * (8 - nd));
+        b[n + 1..n + 9].copy_from_slice(&w.to_le_bytes());
+        b[n] = b[n + 1];
+        if nd == 1 {
+            b[n + 2] = b'0';
+        }
+    } else {
+        b[n] = b'0' + (digits / 100_000_000) as u8;
+        b[n + 2..n + 10].copy_from_slice(&eight_digits(digits % 100_000_000).to_le_bytes());
     }
-    let mut buf = zmij::Buffer::new();
-    write_nr3_text(out, buf.format_finite(v).as_bytes())
+    b[n + 1] = b'.';
+    let end = n + 1 + nd.max(2);
+    // `f32` exponents are `E-45` to `E+38`; anything else cannot occur, and
+    // is clamped rather than trusted as an index.
+    let e = (exp10 + nd as i32 - 1).clamp(NR3_F32_EXP_MIN, NR3_F32_EXP_MAX);
+    let text = NR3_F32_EXP_TEXT[(e - NR3_F32_EXP_MIN) as usize];
+    b[end..end + 4].copy_from_slice(&text.to_le_bytes());
+    end + 3 + usize::from(text >> 24 != 0)
+}
+
+/// Smallest and largest NR3 exponent of a non-zero finite `f32`.
+const NR3_F32_EXP_MIN: i32 = -45;
+const NR3_F32_EXP_MAX: i32 = 38;
+
+/// The exponent texts `E-45` … `E+0` … `E+38` as little-endian `u32`s (a
+/// one-digit exponent leaves the fourth byte zero).
+const NR3_F32_EXP_TEXT: [u32; (NR3_F32_EXP_MAX - NR3_F32_EXP_MIN + 1) as usize] = {
+    let mut t = [0u32; (NR3_F32_EXP_MAX - NR3_F32_EXP_MIN + 1) as usize];
+    let mut i = 0;
+    while i < t.len() {
+        let e = NR3_F32_EXP_MIN + i as i32;
+        let sign = if e < 0 { b'-' } else { b'+' };
+        let a = e.unsigned_abs();
+        let bytes = if a < 10 {
+            [b'E', sign, b'0' + a as u8, 0]
+        } else {
+            [b'E', sign, b'0' + (a / 10) as u8, b'0' + (a % 10) as u8]
+        };
+        t[i] = u32::from_le_bytes(bytes);
+        i += 1;
+    }
+    t
+};
+
+/// The number of decimal digits of `v` (1 for 0), from its bit length and
+/// one table add (`v + T[log2 v]` carries into bit 32 exactly when `v`
+/// reaches the next power of ten within that bit length).
+#[inline(always)]
+fn decimal_len(v: u32) -> usize {
+    const T: [u64; 32] = {
+        let mut t = [0u64; 32];
+        let mut i = 0;
+        while i < 32 {
+            // Digits of 2^i, and the power of ten (if any) below 2^(i+1).
+            let lo = 1u64 << i;
+            let mut digits = 1;
+            let mut p = 10u64;
+            while p <= lo {
+                digits += 1;
+                p *= 10;
+            }
+            t[i] = (digits << 32) + if p < lo << 1 { (1 << 32) - p } else { 0 };
+            i += 1;
+        }
+        t
+    };
+    ((u64::from(v) + T[31 - (v | 1).leading_zeros() as usize]) >> 32) as usize
+}
+
+/// The eight decimal digits of `v < 10^8`, zero-padded, as ASCII in a `u64`
+/// whose little-endian bytes read in order (most significant digit first).
+///
+/// The digits are split in SIMD-within-a-register steps: two 4-digit halves
+/// in 32-bit lanes, then 2-digit quarters in 16-bit lanes, then single digits
+/// in bytes; each `/100` and `/10` is a multiply and shift that is exact over
+/// the lane's range.
+#[inline(always)]
+fn eight_digits(v: u32) -> u64 {
+    let v = u64::from(v);
+    let halves = (v / 10_000) | ((v % 10_000) << 32);
+    let hundreds = ((halves * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    let quarters = hundreds | ((halves - hundreds * 100) << 16);
+    let tens = ((quarters * 103) >> 10) & 0x000f_000f_000f_000f;
+    let singles = tens | ((quarters - tens * 10) << 8);
+    singles + 0x3030_3030_3030_3030
 }
 
 /// Writes an `f64` as NR3 with the shortest digits that round-trip the `f64`.
@@ -484,37 +622,29 @@ pub fn write_nr2_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkEr
 /// ```
 #[inline]
 pub fn write_nr2_micros<S: Sink + ?Sized>(out: &mut S, micros: i64) -> Result<(), SinkError> {
-    let mut b = [0u8; 32];
-    let mut n = 0;
-    if micros < 0 {
-        b[0] = b'-';
-        n = 1;
-    }
+    let mut b = [0u8; 40];
+    b[0] = b'-';
+    let mut n = usize::from(micros < 0);
     let abs = micros.unsigned_abs();
-    n += write_u64_digits(abs / 1_000_000, &mut b[n..]);
-    b[n] = b'.';
-    n += 1;
-    let mut frac = abs % 1_000_000;
-    if frac == 0 {
-        b[n] = b'0';
-        n += 1;
-    } else {
-        let mut width = 6;
-        while frac.is_multiple_of(10) {
-            frac /= 10;
-            width -= 1;
+    let secs = abs / 1_000_000;
+    match u32::try_from(secs) {
+        Ok(secs) if secs < 100_000_000 => {
+            // Up to eight digits at once, the leading zeros shifted out.
+            let nd = decimal_len(secs);
+            let w = eight_digits(secs) >> (8 * (8 - nd));
+            b[n..n + 8].copy_from_slice(&w.to_le_bytes());
+            n += nd;
         }
-        let mut digits = [b'0'; 6];
-        let mut k = width;
-        while frac > 0 {
-            k -= 1;
-            digits[k] = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        b[n..n + width].copy_from_slice(&digits[..width]);
-        n += width;
+        _ => n += write_u64_digits(secs, &mut b[n..]),
     }
-    out.write(&b[..n])
+    b[n] = b'.';
+    // The six fractional digits (`00ffffff` minus its two leading zeros),
+    // then as many kept as are not trailing zeros (at least one).
+    let frac = eight_digits((abs % 1_000_000) as u32) >> 16;
+    b[n + 1..n + 9].copy_from_slice(&frac.to_le_bytes());
+    let zero_bytes_on_top = ((frac ^ 0x3030_3030_3030).leading_zeros() as usize - 16) / 8;
+    let width = (6 - zero_bytes_on_top).max(1);
+    out.write(&b[..n + 1 + width])
 }
 
 #[cfg(all(test, feature = "alloc"))]
@@ -545,6 +675,23 @@ mod tests {
         let mut s = Vec::new();
         write_nr2_micros(&mut s, v).unwrap();
         String::from_utf8(s).unwrap()
+    }
+
+    #[test]
+    fn decimal_len_and_eight_digits() {
+        let mut edges = vec![0u32, 1, 9, 10, 99_999_999, u32::MAX];
+        let mut p = 1u32;
+        while let Some(next) = p.checked_mul(10) {
+            edges.extend([p - 1, p, p + 1, next - 1]);
+            p = next;
+        }
+        for v in edges.into_iter().chain((0..100_000).map(|i| i * 42_949)) {
+            assert_eq!(decimal_len(v), v.max(1).ilog10() as usize + 1, "{v}");
+            if v < 100_000_000 {
+                let text = eight_digits(v).to_le_bytes();
+                assert_eq!(text, *format!("{v:08}").as_bytes(), "{v}");
+            }
+        }
     }
 
     #[test]
@@ -594,6 +741,10 @@ mod tests {
         assert_eq!(micros(-1_500_000), "-1.5");
         assert_eq!(micros(1), "0.000001");
         assert_eq!(micros(i64::MIN), "-9223372036854.775808");
+        assert_eq!(micros(99_999_999_999_999), "99999999.999999");
+        assert_eq!(micros(100_000_000_000_000), "100000000.0");
+        assert_eq!(micros(-10_000_010), "-10.00001");
+        assert_eq!(micros(-999_999), "-0.999999");
     }
 
     #[test]
@@ -607,6 +758,128 @@ mod tests {
         assert_eq!(s, b"-9223372036854775808 0 18446744073709551615");
     }
 
+    /// Reads NR3 text strictly (`[-]d.d…E±x`: one non-zero digit before the
+    /// `.`, no trailing fractional zeros unless the only one, exponent without
+    /// leading zeros) as `(negative, digits, exp10)`.
+    fn parse_nr3_strict(t: &[u8]) -> Option<(bool, u32, i32)> {
+        let (neg, t) = match t.strip_prefix(b"-") {
+            Some(rest) => (true, rest),
+            None => (false, t),
+        };
+        let e = t.iter().position(|&c| c == b'E')?;
+        let (mant, exp) = (&t[..e], &t[e + 1..]);
+        let [first @ b'1'..=b'9', b'.', frac @ ..] = mant else {
+            return None;
+        };
+        let frac_ok = frac == b"0" || (!frac.is_empty() && frac.last() != Some(&b'0'));
+        if !frac_ok || !frac.iter().all(u8::is_ascii_digit) || frac.len() > 8 {
+            return None;
+        }
+        let [sign @ (b'+' | b'-'), xs @ ..] = exp else {
+            return None;
+        };
+        if xs.is_empty() || xs.len() > 2 || (xs.len() > 1 && xs[0] == b'0') {
+            return None;
+        }
+        if !xs.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let x: i32 = core::str::from_utf8(xs).ok()?.parse().ok()?;
+        let x = if *sign == b'-' { -x } else { x };
+        let frac = if frac == b"0" { &[][..] } else { frac };
+        let mut digits = u32::from(first - b'0');
+        for &c in frac {
+            digits = digits * 10 + u32::from(c - b'0');
+        }
+        Some((neg, digits, x - frac.len() as i32))
+    }
+
+    /// The NR3 text of `bits` agrees with `zmij`'s shortest digits (strictly
+    /// laid out), or the reason it does not.
+    fn check_nr3_f32_bits(bits: u32) -> Result<(), String> {
+        let v = f32::from_bits(bits);
+        let mut buf = [0u8; NR3_MAX_LEN];
+        let mut sink = crate::sink::SliceSink::new(&mut buf);
+        write_nr3_f32(&mut sink, v).map_err(|e| format!("{e:?}"))?;
+        let text = sink.written();
+        if v == 0.0 {
+            return if text == b"0.0E+0" {
+                Ok(())
+            } else {
+                Err(format!("{bits:#010x}: zero as {text:?}"))
+            };
+        }
+        let mut z = zmij::Buffer::new();
+        let (zd, ze) = crate::shortest::tests::decimal_of(z.format_finite(v).as_bytes())
+            .ok_or_else(|| format!("{bits:#010x}: zmij text"))?;
+        let ours = parse_nr3_strict(text);
+        if ours == Some((v.is_sign_negative(), zd, ze)) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{bits:#010x} ({v:e}): wrote {:?}, zmij {zd}e{ze}",
+                String::from_utf8_lossy(text)
+            ))
+        }
+    }
+
+    #[test]
+    fn nr3_f32_edges_match_zmij() {
+        let mut edges = Vec::new();
+        for bits in (0..64u32).chain(0x7f7f_ffc0..0x7f80_0000) {
+            edges.push(bits);
+            edges.push(bits | 0x8000_0000);
+        }
+        for field in 0..255u32 {
+            for frac in [0u32, 1, 2, 0x3f_ffff, 0x40_0000, 0x7f_fffe, 0x7f_ffff] {
+                edges.push(field << 23 | frac);
+            }
+        }
+        for k in 0..=38 {
+            let p = 10f32.powi(k);
+            edges.extend([p.to_bits(), p.to_bits() - 1, p.to_bits() + 1]);
+            let p = 10f32.powi(-k);
+            edges.extend([p.to_bits(), p.to_bits() - 1, p.to_bits() + 1]);
+        }
+        for bits in edges {
+            check_nr3_f32_bits(bits).unwrap();
+        }
+    }
+
+    /// All 2^32 bit patterns (the finite ones) against `zmij`, on two threads.
+    /// Run: `cargo test --release -p scpi-parser --lib -- --ignored exhaustive`.
+    #[test]
+    #[ignore = "exhaustive: minutes in release"]
+    fn nr3_f32_exhaustive_matches_zmij() {
+        const THREADS: u64 = 2;
+        let span = (1u64 << 32) / THREADS;
+        let failures: Vec<(u64, Vec<String>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..THREADS)
+                .map(|t| {
+                    scope.spawn(move || {
+                        let (mut count, mut first) = (0u64, Vec::new());
+                        for bits in t * span..(t + 1) * span {
+                            let bits = bits as u32;
+                            if !f32::from_bits(bits).is_finite() {
+                                continue;
+                            }
+                            if let Err(e) = check_nr3_f32_bits(bits) {
+                                count += 1;
+                                if first.len() < 10 {
+                                    first.push(e);
+                                }
+                            }
+                        }
+                        (count, first)
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        let total: u64 = failures.iter().map(|f| f.0).sum();
+        assert_eq!(total, 0, "{failures:?}");
+    }
+
     proptest::proptest! {
         #[test]
         fn nr3_f32_round_trips(bits in proptest::num::u32::ANY) {
@@ -615,6 +888,17 @@ mod tests {
             let s = nr3_32(v);
             let back: f32 = s.parse().unwrap();
             proptest::prop_assert!(back == v || (v == 0.0 && back == 0.0), "{v} -> {s}");
+        }
+
+        #[test]
+        fn nr3_f32_digits_match_ryu(bits in proptest::num::u32::ANY) {
+            let v = f32::from_bits(bits);
+            proptest::prop_assume!(v.is_finite() && v != 0.0);
+            let mut r = ryu::Buffer::new();
+            let want = crate::shortest::tests::decimal_of(r.format_finite(v).as_bytes()).unwrap();
+            let got = parse_nr3_strict(nr3_32(v).as_bytes());
+            proptest::prop_assert_eq!(got, Some((v.is_sign_negative(), want.0, want.1)), "{}", v);
+            check_nr3_f32_bits(bits).map_err(proptest::test_runner::TestCaseError::fail)?;
         }
 
         #[test]
@@ -632,6 +916,18 @@ mod tests {
             proptest::prop_assert!(!s.contains('E') && s.contains('.'));
             let back: f64 = s.parse().unwrap();
             proptest::prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn micros_exact_near_zero(us in -1_000_000_000_000_000i64..1_000_000_000_000_000) {
+            let s = micros(us);
+            let (int, frac) = s.trim_start_matches('-').split_once('.').unwrap();
+            let frac6 = format!("{frac:0<6}");
+            let abs: u128 = int.parse::<u128>().unwrap() * 1_000_000 + frac6.parse::<u128>().unwrap();
+            proptest::prop_assert_eq!(abs, u128::from(us.unsigned_abs()));
+            proptest::prop_assert!(frac == "0" || !frac.ends_with('0'));
+            proptest::prop_assert!(int == "0" || !int.starts_with('0'));
+            proptest::prop_assert_eq!(s.starts_with('-'), us < 0);
         }
 
         #[test]

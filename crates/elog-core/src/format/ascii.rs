@@ -1,6 +1,6 @@
 //! The ASCII answer: comma-joined NR3 values with NR2 or ISO timestamps.
 
-use scpi_parser::number::{write_nr1, write_nr2_micros, write_nr3_f32};
+use scpi_parser::number::{NR3_F32_LEN, format_nr3_f32, write_nr1, write_nr2_micros};
 use scpi_parser::{Sink, SinkError, SliceSink};
 
 use super::Table;
@@ -10,48 +10,50 @@ use crate::records::RecordTime;
 
 /// Bytes staged locally before they go to the sink.
 const STAGE: usize = 2048;
-/// Longest single field (an ABS time with a far-off year is the longest).
+/// Room kept free for one field and its leading `,` (an ABS time with a
+/// far-off year is the longest field).
 const FIELD_MAX: usize = 64;
 
 /// Writes the records of `t` as one ASCII answer (or `NONE`).
+///
+/// Every field is staged with a leading `,` (no per-field "is this the first"
+/// test); the answer's very first `,` is left out when the stage is flushed.
+/// Values are laid out by [`format_nr3_f32`] straight into a fixed-size
+/// window of the stage.
 pub(crate) fn write<T: Table, S: Sink + ?Sized>(t: &T, out: &mut S) -> Result<()> {
     if t.len() == 0 {
         out.write(b"NONE")?;
         return Ok(());
     }
     let mut stage = [0u8; STAGE];
-    let mut s = SliceSink::new(&mut stage);
-    let mut first = true;
+    let mut pos = 0;
+    // The leading `,` of the answer's first field, not yet skipped.
+    let mut skip = 1;
     for i in 0..t.len() {
         if t.has_times() {
-            sep(&mut s, &mut first)?;
+            if pos > STAGE - FIELD_MAX {
+                out.write(&stage[skip..pos])?;
+                (skip, pos) = (0, 0);
+            }
+            stage[pos] = b',';
+            let mut s = SliceSink::new(&mut stage[pos + 1..]);
             write_time(&mut s, t.time(i))?;
+            pos += 1 + s.len();
         }
         for c in 0..t.width() {
-            sep(&mut s, &mut first)?;
-            write_nr3_f32(&mut s, t.value(i, c))?;
-            if s.len() > STAGE - FIELD_MAX {
-                out.write(s.written())?;
-                s.clear();
+            if pos > STAGE - FIELD_MAX {
+                out.write(&stage[skip..pos])?;
+                (skip, pos) = (0, 0);
             }
-        }
-        if s.len() > STAGE - 2 * FIELD_MAX {
-            out.write(s.written())?;
-            s.clear();
+            let mut field = [0u8; NR3_F32_LEN];
+            let len = format_nr3_f32(t.value(i, c), &mut field);
+            stage[pos] = b',';
+            stage[pos + 1..pos + 1 + NR3_F32_LEN].copy_from_slice(&field);
+            pos += 1 + len;
         }
     }
-    out.write(s.written())?;
+    out.write(&stage[skip.min(pos)..pos])?;
     Ok(())
-}
-
-#[inline]
-fn sep(s: &mut SliceSink<'_>, first: &mut bool) -> Result<(), SinkError> {
-    if *first {
-        *first = false;
-        Ok(())
-    } else {
-        s.write_byte(b',')
-    }
 }
 
 /// Writes one timestamp: NR2 seconds (µs) or `YYYY-MM-DDThh:mm:ss.ffffff`.
@@ -159,6 +161,32 @@ mod tests {
         let mut v = Vec::new();
         write(&Records::new(3), &mut v).unwrap();
         assert_eq!(v, b"NONE");
+    }
+
+    #[test]
+    fn long_answers_with_times_are_staged_and_complete() {
+        let t = |ms| Some(RecordTime::Elapsed(Duration::from_millis(ms)));
+        let vals: Vec<f32> = (0..3000).map(|i| i as f32 * 1.0e-7 - 3.3e-5).collect();
+        let r = Records::from_rows(
+            3,
+            vals.chunks(3)
+                .enumerate()
+                .map(|(k, c)| (t(100 * (k as i64 + 1)), c)),
+        )
+        .unwrap();
+        let mut v = Vec::new();
+        write(&r, &mut v).unwrap();
+        let text = String::from_utf8(v).unwrap();
+        let fields: Vec<&str> = text.split(',').collect();
+        assert_eq!(fields.len(), 4000);
+        for (k, row) in fields.chunks(4).enumerate() {
+            let secs: f64 = row[0].parse().unwrap();
+            assert!((secs - 0.1 * (k as f64 + 1.0)).abs() < 1e-9, "{}", row[0]);
+            for (j, f) in row[1..].iter().enumerate() {
+                assert!(f.contains('E'), "{f}");
+                assert_eq!(f.parse::<f32>().unwrap(), vals[3 * k + j]);
+            }
+        }
     }
 
     #[test]
