@@ -88,7 +88,7 @@ impl Device for Firmware {
         match cmd {
             Cmd::Items => {
                 // Names are copied into a fixed buffer: no heap per message.
-                let args = *call.args();
+                let args = call.args();
                 let mut bufs = [[0u8; 16]; 4];
                 let mut names: [&str; 4] = [""; 4];
                 let mut n = 0;

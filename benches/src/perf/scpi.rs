@@ -210,7 +210,7 @@ impl Device for Ours {
                 .raw(b"SCPI,\"1999.0\",RC_SCPI,\"1.10\",BENCH,\"1.0\"")?,
             Cmd::Items => {
                 m.n_items = 0;
-                let args = *call.args();
+                let args = call.args();
                 for s in args.strings() {
                     if !m.item(s.raw()) {
                         call.push_error(
@@ -232,7 +232,7 @@ impl Device for Ours {
             Cmd::PeriodQ => call.response().nr3(m.period)?,
             Cmd::Calc => {
                 m.n_calcs = 0;
-                let args = *call.args();
+                let args = call.args();
                 for c in args.choices() {
                     if m.n_calcs < m.calcs.len() {
                         m.calcs[m.n_calcs] = c as u8;

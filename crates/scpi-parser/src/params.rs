@@ -233,6 +233,9 @@ pub struct Args<'a> {
     spec: &'static [Param],
     list: &'a [u8],
     list_len: usize,
+    /// Index of the list parameter: its items are kept from `values[list_at]`
+    /// on while they fit, so iterating them does not lex them again.
+    list_at: usize,
 }
 
 impl<'a> Args<'a> {
@@ -243,6 +246,7 @@ impl<'a> Args<'a> {
         spec: &[],
         list: &[],
         list_len: 0,
+        list_at: 0,
     };
 
     /// No parameters, built in place (element-wise stores of `Absent`
@@ -255,6 +259,7 @@ impl<'a> Args<'a> {
             spec: &[],
             list: &[],
             list_len: 0,
+            list_at: 0,
         }
     }
 
@@ -271,7 +276,16 @@ impl<'a> Args<'a> {
     /// The value of fixed parameter `i` ([`Value::Absent`] when left out).
     #[inline]
     pub fn get(&self, i: usize) -> Value<'a> {
-        self.values.get(i).copied().unwrap_or(Value::Absent)
+        match self.values.get(i) {
+            Some(v) if i < self.count => *v,
+            _ => Value::Absent,
+        }
+    }
+
+    /// The list items kept at validation, when all of them fit.
+    #[inline]
+    fn stored_items(&self) -> Option<&[Value<'a>]> {
+        self.values.get(self.list_at..self.list_at + self.list_len)
     }
 
     /// Whether parameter `i` was given.
@@ -415,24 +429,40 @@ impl<'a> Args<'a> {
 
     /// The items of a trailing string list.
     #[inline]
-    pub fn strings(&self) -> Strings<'a> {
+    pub fn strings(&self) -> Strings<'_, 'a> {
         let ok = matches!(self.spec.last().map(Param::kind), Some(Kind::StringList));
-        Strings {
-            cur: Cursor::new(if ok { self.list } else { &[] }),
-            left: if ok { self.list_len } else { 0 },
+        match self.stored_items() {
+            Some(items) if ok => Strings {
+                stored: items.iter(),
+                cur: Cursor::new(&[]),
+                left: 0,
+            },
+            _ => Strings {
+                stored: [].iter(),
+                cur: Cursor::new(if ok { self.list } else { &[] }),
+                left: if ok { self.list_len } else { 0 },
+            },
         }
     }
 
     /// The indices (into the declared words) of a trailing choice list.
     #[inline]
-    pub fn choices(&self) -> Choices<'a> {
-        match self.spec.last().map(Param::kind) {
-            Some(Kind::ChoiceList(words)) => Choices {
+    pub fn choices(&self) -> Choices<'_, 'a> {
+        match (self.spec.last().map(Param::kind), self.stored_items()) {
+            (Some(Kind::ChoiceList(_)), Some(items)) => Choices {
+                stored: items.iter(),
+                cur: Cursor::new(&[]),
+                words: &[],
+                left: 0,
+            },
+            (Some(Kind::ChoiceList(words)), None) => Choices {
+                stored: [].iter(),
                 cur: Cursor::new(self.list),
                 words,
                 left: self.list_len,
             },
             _ => Choices {
+                stored: [].iter(),
                 cur: Cursor::new(&[]),
                 words: &[],
                 left: 0,
@@ -443,15 +473,25 @@ impl<'a> Args<'a> {
 
 /// The strings of a string list, in order.
 #[derive(Clone, Debug)]
-pub struct Strings<'a> {
+pub struct Strings<'s, 'a> {
+    /// Items kept at validation (all of them, or none).
+    stored: core::slice::Iter<'s, Value<'a>>,
+    /// Otherwise the list text, lexed again.
     cur: Cursor<'a>,
     left: usize,
 }
 
-impl<'a> Iterator for Strings<'a> {
+impl<'a> Iterator for Strings<'_, 'a> {
     type Item = Str<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Str<'a>> {
+        if let Some(v) = self.stored.next() {
+            return match *v {
+                Value::Str(s) => Some(s),
+                _ => None,
+            };
+        }
         if self.left == 0 {
             return None;
         }
@@ -466,22 +506,32 @@ impl<'a> Iterator for Strings<'a> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.left))
+        (0, Some(self.left + self.stored.len()))
     }
 }
 
 /// The choice indices of a choice list, in order.
 #[derive(Clone, Debug)]
-pub struct Choices<'a> {
+pub struct Choices<'s, 'a> {
+    /// Items kept at validation (all of them, or none).
+    stored: core::slice::Iter<'s, Value<'a>>,
+    /// Otherwise the list text, lexed again.
     cur: Cursor<'a>,
     words: &'static [&'static str],
     left: usize,
 }
 
-impl Iterator for Choices<'_> {
+impl Iterator for Choices<'_, '_> {
     type Item = usize;
 
+    #[inline]
     fn next(&mut self) -> Option<usize> {
+        if let Some(v) = self.stored.next() {
+            return match *v {
+                Value::Choice(c) => Some(c),
+                _ => None,
+            };
+        }
         if self.left == 0 {
             return None;
         }
@@ -496,7 +546,7 @@ impl Iterator for Choices<'_> {
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        (0, Some(self.left))
+        (0, Some(self.left + self.stored.len()))
     }
 }
 
@@ -664,10 +714,8 @@ pub(crate) fn check_params<'a>(
     args.count = 0;
     args.spec = spec;
     args.list_len = 0;
-    // Only the slots this command can use need clearing.
-    for v in args.values.iter_mut().take(spec.len()) {
-        *v = Value::Absent;
-    }
+    // No slot needs clearing: `Args::get` reads only the first `count`, all
+    // written below (positional parameters leave no gaps).
     let mut refused: Option<Error> = None;
     cur.skip_ws();
     let mut more = !matches!(cur.peek(), None | Some(b';'));
@@ -689,6 +737,10 @@ pub(crate) fn check_params<'a>(
                         if list {
                             if args.list_len == 0 {
                                 args.list = &cur.s[list_start..];
+                                args.list_at = i;
+                            }
+                            if let Some(slot) = args.values.get_mut(i + args.list_len) {
+                                *slot = v;
                             }
                             args.list_len += 1;
                         } else if let Some(slot) = args.values.get_mut(i) {

@@ -41,7 +41,7 @@ pub struct Call<'a> {
 impl<'a> Call<'a> {
     /// The validated parameters.
     #[inline]
-    pub fn args(&self) -> &Args<'a> {
+    pub fn args(&self) -> &'a Args<'a> {
         self.args
     }
 

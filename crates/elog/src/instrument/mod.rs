@@ -250,7 +250,7 @@ impl ElogInstrument {
     }
 
     fn set_items(&mut self, call: &mut Call<'_>) -> Result<(), Error> {
-        let args = *call.args();
+        let args = call.args();
         let names: Vec<Cow<'_, str>> = args.strings().map(|s| s.to_text()).collect();
         let outcome = self
             .engine
@@ -288,7 +288,7 @@ impl ElogInstrument {
         if self.engine.state() != State::Config {
             return Err(scpi_error(&elog_core::Error::NotInConfig));
         }
-        let args = *call.args();
+        let args = call.args();
         let mut calcs = [Calc::Avg; 4];
         let mut n = 0;
         for i in args.choices() {
@@ -364,7 +364,7 @@ impl ElogInstrument {
     }
 
     fn channel_ids(&self, call: &mut Call<'_>) -> Result<(), Error> {
-        let args = *call.args();
+        let args = call.args();
         let mut ids: Vec<ChannelId> = Vec::new();
         if args.list_len() == 0 {
             ids.extend(self.registry.iter().map(|c| c.info.id));

@@ -140,7 +140,7 @@ impl Device for Elog {
         }
         match cmd {
             Cmd::Items => {
-                let args = *call.args();
+                let args = call.args();
                 let mut n = 0;
                 for s in args.strings() {
                     match KNOWN.iter().position(|k| s.eq_text(k)) {
@@ -179,7 +179,7 @@ impl Device for Elog {
                 let mut seen = [false; 4];
                 let mut list = [0u8; 4];
                 let mut n = 0;
-                let args = *call.args();
+                let args = call.args();
                 for c in args.choices() {
                     if seen[c] {
                         return Err(Error::new(code::ILLEGAL_PARAMETER_VALUE).with_detail(CALCS[c]));
