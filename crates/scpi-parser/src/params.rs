@@ -871,6 +871,42 @@ mod tests {
     }
 
     #[test]
+    fn long_lists_are_lexed_again() {
+        // Up to MAX_PARAMS items are kept at validation; longer lists are
+        // read from their text. Both give the same items.
+        for n in [
+            1usize,
+            MAX_PARAMS - 1,
+            MAX_PARAMS,
+            MAX_PARAMS + 1,
+            3 * MAX_PARAMS,
+        ] {
+            let names: alloc::vec::Vec<alloc::string::String> =
+                (0..n).map(|k| alloc::format!("\"ch {k}\"")).collect();
+            let text: &'static str = alloc::format!(" {}", names.join(", ")).leak();
+            let a = run(text, ITEMS).unwrap();
+            assert_eq!(a.list_len(), n);
+            let got: alloc::vec::Vec<alloc::string::String> =
+                a.strings().map(|s| s.to_text().into_owned()).collect();
+            let want: alloc::vec::Vec<alloc::string::String> =
+                (0..n).map(|k| alloc::format!("ch {k}")).collect();
+            assert_eq!(got, want);
+            let words = ["AVG", "MIN", "MAX", "RMS"];
+            let text: &'static str = alloc::format!(
+                " {}",
+                (0..n)
+                    .map(|k| words[k % 4])
+                    .collect::<alloc::vec::Vec<_>>()
+                    .join(",")
+            )
+            .leak();
+            let a = run(text, CALC).unwrap();
+            assert!(a.choices().eq((0..n).map(|k| [0, 1, 2, 3][k % 4])));
+            assert!(matches!(a.get(0), Value::Absent));
+        }
+    }
+
+    #[test]
     fn strings_and_lists() {
         let a = run(" \"AI 1/1\",'AI 1/2' , \"x\"\"y\"", ITEMS).unwrap();
         let v: [bool; 3] = {
