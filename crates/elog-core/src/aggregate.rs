@@ -6,9 +6,15 @@
 //! A NaN sample poisons AVG and RMS and is ignored by MIN and MAX.
 
 use crate::config::Calc;
+use crate::kernel::{Isa, LANES, Lanes};
 
-/// Lanes of the per-channel batch kernel.
-const LANES: usize = 8;
+/// The instruction set the aggregation kernels run with on this CPU:
+/// `"avx512f"` or `"avx2"` (detected at runtime, x86-64 with `std`), or
+/// `"portable"` (the build's own target features). Every choice gives the
+/// same bits; see "Safety" in the crate docs.
+pub fn kernel_isa() -> &'static str {
+    Isa::best().name()
+}
 
 /// The running statistics of one channel in one window.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,43 +50,55 @@ impl Acc {
     /// Adds one sample.
     #[inline]
     pub fn push(&mut self, x: f64) {
-        self.sum += x;
-        self.sq += x * x;
-        self.min = if x < self.min { x } else { self.min };
-        self.max = if x > self.max { x } else { self.max };
+        self.push_sample(x);
         self.count += 1;
     }
 
     /// Adds a run of samples (the vectorised batch kernel).
     ///
-    /// The run is cut into L1-sized blocks; each block is walked by two tight
-    /// lane loops (sum + squares, min + max). One loop doing all four keeps
-    /// 32 accumulators live and the compiler spills them; two loops over a
-    /// block that sits in L1 vectorise cleanly.
+    /// The samples are dealt round-robin to 16 lanes per statistic; the run
+    /// is cut into L1-sized blocks, each walked by the lane loops of the best
+    /// instruction set of the CPU ([`kernel_isa`]). The lanes are then folded
+    /// in lane order and the last `len % 16` samples added one by one, so the
+    /// result is the same bits on every instruction set.
     #[inline]
     pub fn push_slice(&mut self, xs: &[f64]) {
-        let mut s = [0.0f64; LANES];
-        let mut q = [0.0f64; LANES];
-        let mut lo = [f64::INFINITY; LANES];
-        let mut hi = [f64::NEG_INFINITY; LANES];
+        self.push_slice_with(Isa::best(), xs);
+    }
+
+    /// [`Acc::push_slice`] with the kernels of `isa`.
+    #[inline]
+    fn push_slice_with(&mut self, isa: Isa, xs: &[f64]) {
+        let mut l = Lanes::<LANES>::EMPTY;
         let whole = xs.len() - xs.len() % LANES;
-        for block in xs[..whole].chunks(BLOCK) {
-            sum_sq::<LANES>(block, &mut s, &mut q);
-            min_max::<LANES>(block, &mut lo, &mut hi);
-        }
+        isa.batch(&xs[..whole], &mut l);
         for j in 0..LANES {
-            self.sum += s[j];
-            self.sq += q[j];
-            self.min = if lo[j] < self.min { lo[j] } else { self.min };
-            self.max = if hi[j] > self.max { hi[j] } else { self.max };
+            self.sum += l.s[j];
+            self.sq += l.q[j];
+            self.min = if l.lo[j] < self.min {
+                l.lo[j]
+            } else {
+                self.min
+            };
+            self.max = if l.hi[j] > self.max {
+                l.hi[j]
+            } else {
+                self.max
+            };
         }
         for &x in &xs[whole..] {
-            self.sum += x;
-            self.sq += x * x;
-            self.min = if x < self.min { x } else { self.min };
-            self.max = if x > self.max { x } else { self.max };
+            self.push_sample(x);
         }
         self.count += xs.len() as u64;
+    }
+
+    /// Adds one sample without counting it.
+    #[inline]
+    fn push_sample(&mut self, x: f64) {
+        self.sum += x;
+        self.sq += x * x;
+        self.min = if x < self.min { x } else { self.min };
+        self.max = if x > self.max { x } else { self.max };
     }
 
     /// The value of one calculation (NaN for an empty window).
@@ -137,46 +155,39 @@ impl FrameAcc {
     }
 
     /// Adds whole frames (`frames.len()` must be a multiple of the loaded width).
+    ///
+    /// 16, 8 and 4 channels run the lane kernels (one lane per channel, see
+    /// [`kernel_isa`]); other widths a plain loop. Either way each channel adds
+    /// its samples in frame order, the same bits as [`Acc::push`].
     #[inline]
     pub fn push_frames(&mut self, frames: &[f64]) {
-        let n = self.sum.len();
-        if n == 0 {
-            return;
-        }
-        match n {
-            16 => self.push_fixed::<16>(frames),
-            8 => self.push_fixed::<8>(frames),
-            4 => self.push_fixed::<4>(frames),
+        self.push_frames_with(Isa::best(), frames);
+    }
+
+    /// [`FrameAcc::push_frames`] with the kernels of `isa`.
+    #[inline]
+    fn push_frames_with(&mut self, isa: Isa, frames: &[f64]) {
+        match self.sum.len() {
+            0 => {}
+            16 => self.push_fixed::<16>(isa, frames),
+            8 => self.push_fixed::<8>(isa, frames),
+            4 => self.push_fixed::<4>(isa, frames),
             _ => self.push_any(frames),
         }
     }
 
-    fn push_fixed<const N: usize>(&mut self, frames: &[f64]) {
-        let mut s = [0.0f64; N];
-        let mut q = [0.0f64; N];
-        let mut lo = [0.0f64; N];
-        let mut hi = [0.0f64; N];
-        s.copy_from_slice(&self.sum[..N]);
-        q.copy_from_slice(&self.sq[..N]);
-        lo.copy_from_slice(&self.min[..N]);
-        hi.copy_from_slice(&self.max[..N]);
+    fn push_fixed<const N: usize>(&mut self, isa: Isa, frames: &[f64]) {
+        let mut l = Lanes::<N>::EMPTY;
+        l.s.copy_from_slice(&self.sum[..N]);
+        l.q.copy_from_slice(&self.sq[..N]);
+        l.lo.copy_from_slice(&self.min[..N]);
+        l.hi.copy_from_slice(&self.max[..N]);
         let whole = frames.len() - frames.len() % N;
-        for block in frames[..whole].chunks(BLOCK) {
-            if N >= 16 {
-                // 16 lanes × 2 statistics would not fit the registers: one pass each.
-                lane_pass::<N, SUM>(block, &mut s);
-                lane_pass::<N, SQ>(block, &mut q);
-                lane_pass::<N, MIN>(block, &mut lo);
-                lane_pass::<N, MAX>(block, &mut hi);
-            } else {
-                sum_sq::<N>(block, &mut s, &mut q);
-                min_max::<N>(block, &mut lo, &mut hi);
-            }
-        }
-        self.sum[..N].copy_from_slice(&s);
-        self.sq[..N].copy_from_slice(&q);
-        self.min[..N].copy_from_slice(&lo);
-        self.max[..N].copy_from_slice(&hi);
+        isa.frames(&frames[..whole], &mut l);
+        self.sum[..N].copy_from_slice(&l.s);
+        self.sq[..N].copy_from_slice(&l.q);
+        self.min[..N].copy_from_slice(&l.lo);
+        self.max[..N].copy_from_slice(&l.hi);
     }
 
     fn push_any(&mut self, frames: &[f64]) {
@@ -191,74 +202,6 @@ impl FrameAcc {
             }
         }
     }
-}
-
-/// Samples per block of the lane loops (16 KiB of `f64`: stays in L1).
-const BLOCK: usize = 2048;
-
-/// Lane sums and sums of squares over `xs` (`xs.len()` a multiple of `L`).
-#[inline(never)]
-fn sum_sq<const L: usize>(xs: &[f64], s: &mut [f64; L], q: &mut [f64; L]) {
-    let (mut a, mut b) = (*s, *q);
-    for c in xs.chunks_exact(L) {
-        for j in 0..L {
-            a[j] += c[j];
-        }
-        for j in 0..L {
-            b[j] += c[j] * c[j];
-        }
-    }
-    (*s, *q) = (a, b);
-}
-
-const SUM: u8 = 0;
-const SQ: u8 = 1;
-const MIN: u8 = 2;
-const MAX: u8 = 3;
-
-/// One statistic `K` in lanes over `xs` (`xs.len()` a multiple of `L`).
-#[inline(never)]
-fn lane_pass<const L: usize, const K: u8>(xs: &[f64], acc: &mut [f64; L]) {
-    let mut a = *acc;
-    for c in xs.chunks_exact(L) {
-        for j in 0..L {
-            let x = c[j];
-            a[j] = match K {
-                SUM => a[j] + x,
-                SQ => a[j] + x * x,
-                MIN => {
-                    if x < a[j] {
-                        x
-                    } else {
-                        a[j]
-                    }
-                }
-                _ => {
-                    if x > a[j] {
-                        x
-                    } else {
-                        a[j]
-                    }
-                }
-            };
-        }
-    }
-    *acc = a;
-}
-
-/// Lane minima and maxima over `xs`, branch-free (`xs.len()` a multiple of `L`).
-#[inline(never)]
-fn min_max<const L: usize>(xs: &[f64], lo: &mut [f64; L], hi: &mut [f64; L]) {
-    let (mut a, mut b) = (*lo, *hi);
-    for c in xs.chunks_exact(L) {
-        for j in 0..L {
-            a[j] = if c[j] < a[j] { c[j] } else { a[j] };
-        }
-        for j in 0..L {
-            b[j] = if c[j] > b[j] { c[j] } else { b[j] };
-        }
-    }
-    (*lo, *hi) = (a, b);
 }
 
 #[cfg(test)]
@@ -305,6 +248,119 @@ mod tests {
                     (got.min, got.max, got.sum, got.sq),
                     (a.min, a.max, a.sum, a.sq)
                 );
+            }
+        }
+    }
+
+    /// Deterministic test data with NaN, ±0.0, ±∞ and subnormals mixed in.
+    fn data(n: usize, seed: u64) -> alloc::vec::Vec<f64> {
+        let mut x = seed | 1;
+        (0..n)
+            .map(|i| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                match x % 97 {
+                    0 => f64::NAN,
+                    1 => -0.0,
+                    2 => 0.0,
+                    3 if i % 5 == 0 => f64::INFINITY,
+                    4 if i % 7 == 0 => f64::NEG_INFINITY,
+                    5 => f64::MIN_POSITIVE / 3.0,
+                    _ => (x >> 11) as f64 / (1u64 << 53) as f64 * 2e3 - 1e3,
+                }
+            })
+            .collect()
+    }
+
+    fn bits(a: &Acc) -> [u64; 5] {
+        [
+            a.sum.to_bits(),
+            a.sq.to_bits(),
+            a.min.to_bits(),
+            a.max.to_bits(),
+            a.count,
+        ]
+    }
+
+    #[test]
+    fn every_isa_gives_the_portable_bits_for_slices() {
+        let isas = Isa::available();
+        let mut lens: alloc::vec::Vec<usize> = (0..=70).collect();
+        lens.extend([
+            127,
+            128,
+            129,
+            1000,
+            2047,
+            2048,
+            2049,
+            4096 + 15,
+            3 * 2048 + 17,
+        ]);
+        for (k, &n) in lens.iter().enumerate() {
+            // Without the NaN mix too, so that sums stay finite and compare.
+            for xs in [
+                data(n, k as u64 + 1),
+                data(n, k as u64 + 1)
+                    .iter()
+                    .map(|x| if x.is_finite() { *x } else { 1.5 })
+                    .collect(),
+            ] {
+                let mut want = Acc::EMPTY;
+                want.push(0.25);
+                want.push_slice_with(Isa::PORTABLE, &xs);
+                for &isa in &isas {
+                    let mut got = Acc::EMPTY;
+                    got.push(0.25);
+                    got.push_slice_with(isa, &xs);
+                    assert_eq!(bits(&got), bits(&want), "{} len {n}", isa.name());
+                }
+                let mut best = Acc::EMPTY;
+                best.push(0.25);
+                best.push_slice(&xs);
+                assert_eq!(bits(&best), bits(&want), "dispatched, len {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_isa_gives_the_portable_bits_for_frames() {
+        let isas = Isa::available();
+        for n in [3usize, 4, 8, 16] {
+            for frames in [0usize, 1, 2, 7, 130, 2048 / n + 3, 5000] {
+                let xs = data(n * frames, (n * 1000 + frames) as u64);
+                let start = || {
+                    (0..n).map(|j| {
+                        let mut a = Acc::EMPTY;
+                        a.push(j as f64 - 1.5);
+                        a
+                    })
+                };
+                let mut want = FrameAcc::default();
+                want.load(start());
+                want.push_frames_with(Isa::PORTABLE, &xs);
+                for &isa in &isas {
+                    let mut got = FrameAcc::default();
+                    got.load(start());
+                    got.push_frames_with(isa, &xs);
+                    for j in 0..n {
+                        assert_eq!(
+                            bits(&got.get(j, 0)),
+                            bits(&want.get(j, 0)),
+                            "{} n {n} frames {frames} col {j}",
+                            isa.name()
+                        );
+                    }
+                }
+                // Lane j of the frame kernels is column j added in frame order.
+                for j in 0..n {
+                    let mut a = start().nth(j).unwrap_or(Acc::EMPTY);
+                    for f in xs.chunks_exact(n) {
+                        a.push(f[j]);
+                    }
+                    assert_eq!(bits(&want.get(j, a.count)), bits(&a), "n {n} col {j}");
+                }
             }
         }
     }

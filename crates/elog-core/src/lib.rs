@@ -44,6 +44,28 @@
 //! * `half`: [`compact::CompactRecords`], an f16 record store for hosts short
 //!   of RAM — **lossy** (about 3 significant digits).
 //!
+//! # Safety
+//!
+//! The crate denies `unsafe_code` with one exception: the CPU-feature
+//! dispatch of the aggregation kernels (the private `kernel` module). Its
+//! lane kernels are plain generic Rust, instantiated once as compiled for
+//! the target and once each inside `#[target_feature(enable = "avx2")]` and
+//! `#[target_feature(enable = "avx512f")]` functions, so that a default
+//! x86-64 build (SSE2 only) still runs them 256/512 bits wide. Calling a
+//! `#[target_feature]` function from code without the feature is `unsafe`;
+//! the two dispatch methods holding those calls are the only
+//! `#[allow(unsafe_code)]` items, and a call happens only after
+//! `is_x86_feature_detected!` confirmed the feature at runtime (once, cached
+//! in an atomic). Builds that already enable AVX2 (`-C target-cpu=native`),
+//! builds without `std` and other targets compile no dispatch and no
+//! `unsafe` at all. Every path gives bit-identical results (same lanes, same
+//! per-lane order, no FMA); a test checks that on every path the CPU has.
+//!
+//! The gain, measured on an AMD EPYC (Zen 4) with `perf-report`: batch
+//! ingest of AVG+MIN+MAX+RMS from 3.7–3.8 G samples/s (SSE2) to about
+//! 15 G samples/s (AVX-512F), and 16 interleaved channels from 3.7–4.0 to
+//! about 14–15 G samples/s. See `docs/PERFORMANCE.md`.
+//!
 //! # Example
 //!
 //! ```
@@ -65,6 +87,8 @@
 //! assert_eq!(answer, b"1.0E+0,-2.5E+0,1.0E+0,-2.5E+0");
 //! ```
 #![no_std]
+#![deny(unsafe_code)]
+#![warn(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(fuzzing), warn(missing_docs))]
 #![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
@@ -83,6 +107,7 @@ pub mod decode;
 pub mod engine;
 pub mod error;
 pub mod format;
+mod kernel;
 pub mod records;
 mod ring;
 pub mod time;
