@@ -70,7 +70,7 @@ impl<'a> Cursor<'a> {
 }
 
 /// Byte classes inside a mnemonic: 1 = letter or `_`, 2 = digit, 0 = other.
-pub(crate) static MNEMONIC_CLASS: [u8; 256] = {
+static MNEMONIC_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {

@@ -263,6 +263,14 @@ impl<'a> Args<'a> {
         }
     }
 
+    /// No parameters given, for a command declaring `spec`.
+    #[inline]
+    pub(crate) fn reset(&mut self, spec: &'static [Param]) {
+        self.count = 0;
+        self.list_len = 0;
+        self.spec = spec;
+    }
+
     /// How many fixed parameters were given (list items not counted).
     pub const fn len(&self) -> usize {
         self.count
@@ -711,9 +719,7 @@ pub(crate) fn check_params<'a>(
     spec: &'static [Param],
     args: &mut Args<'a>,
 ) -> Checked {
-    args.count = 0;
-    args.spec = spec;
-    args.list_len = 0;
+    args.reset(spec);
     // No slot needs clearing: `Args::get` reads only the first `count`, all
     // written below (positional parameters leave no gaps).
     let mut refused: Option<Error> = None;

@@ -438,7 +438,14 @@ impl<const Q: usize> Session<Q> {
                     }
                 }
             };
-            let args_ok = match check_params(&mut cur, leaf.params, &mut args) {
+            // A unit without parameters that takes none needs no validation.
+            let bare = leaf.params.is_empty() && matches!(cur.peek(), None | Some(b';'));
+            let args_ok = match if bare {
+                args.reset(leaf.params);
+                Checked::Ok
+            } else {
+                check_params(&mut cur, leaf.params, &mut args)
+            } {
                 Checked::Ok => true,
                 Checked::Refused(e) => {
                     self.status.log(e);

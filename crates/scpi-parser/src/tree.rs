@@ -14,9 +14,10 @@
 use core::fmt;
 
 use crate::error::{Error, code};
-use crate::lexer::{Header, MAX_HEADER_DEPTH, MAX_MNEMONIC_LEN, MNEMONIC_CLASS, is_ws};
+use crate::lexer::{Header, MAX_HEADER_DEPTH, MAX_MNEMONIC_LEN, is_ws};
 use crate::mnemonic::{matches, short_len};
 use crate::params::{MAX_PARAMS, Param};
+use crate::sink::copy_small;
 
 /// Index of a node; `ROOT` is the tree root.
 pub(crate) type NodeId = u16;
@@ -609,24 +610,14 @@ impl<C: Copy, const N: usize> Tree<C, N> {
             pos += 1;
         }
         let query = loop {
-            let start = pos;
             // Letters and `_` only (a digit means a suffix: slow path); the
             // first byte must be a letter.
             if !s.get(pos).is_some_and(u8::is_ascii_alphabetic) {
                 return None;
             }
-            pos += 1;
-            while let Some(&c) = s.get(pos) {
-                if MNEMONIC_CLASS[usize::from(c)] != 1 {
-                    break;
-                }
-                pos += 1;
-            }
-            let m = &s[start..pos];
-            if m.len() > MAX_MNEMONIC_LEN {
-                return None;
-            }
-            node = self.lookup(node, key(m), false)?;
+            let (k, len) = mnemonic_key(s, pos)?;
+            pos += len;
+            node = self.lookup(node, k, false)?;
             match s.get(pos) {
                 Some(b':') => pos += 1,
                 Some(b'?') => {
@@ -871,8 +862,71 @@ fn key(m: &[u8]) -> u128 {
             | (u64::from(m[len - 1]) << (8 * (len - 1)));
         (w, 0)
     };
+    pack_key(lo, hi, len)
+}
+
+/// The [`key`] of the bytes `lo` (0–7) and `hi` (8–14, zero-padded) of a
+/// mnemonic of `len` bytes.
+#[inline]
+fn pack_key(lo: u64, hi: u64, len: usize) -> u128 {
     let upper = |x: u64| x & !((x & 0x4040_4040_4040_4040) >> 1);
     (u128::from(upper(hi) | ((len as u64) << 56)) << 64) | u128::from(upper(lo))
+}
+
+/// Eight bytes of `s` from `pos` as a little-endian word, zero-padded past
+/// the end (a zero byte ends any mnemonic).
+#[inline]
+fn load_padded(s: &[u8], pos: usize) -> u64 {
+    match s.get(pos..pos + 8) {
+        Some(b) => load_u64(b),
+        None => {
+            let rest = s.get(pos..).unwrap_or(&[]);
+            let mut w = [0u8; 8];
+            if let Some(dst) = w.get_mut(..rest.len()) {
+                copy_small(dst, rest);
+            }
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+/// The high bit of every byte of `w` that is not a letter or `_` (eight
+/// bytes classified at once, no table).
+#[inline]
+fn not_alpha(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Low seven bits of each byte, case folded (`A` → `a`): letters are
+    // then exactly 0x61..=0x7A. No sum below leaves its byte.
+    let x = w & !HIGH;
+    let t = x | (0x20 * ONES);
+    let letter = t.wrapping_add((0x80 - 0x61) * ONES) & !t.wrapping_add((0x80 - 0x7B) * ONES);
+    // `_`: the bytes where `x ^ 0x5F` is zero.
+    let v = x ^ (0x5F * ONES);
+    let underscore = !(v.wrapping_add(0x7F * ONES) | v);
+    let alpha = (letter | underscore) & !w & HIGH;
+    !alpha & HIGH
+}
+
+/// The [`key`] and length of the run of letters and `_` at `s[pos]`, from
+/// at most two word loads; `None` when it is longer than a mnemonic may be.
+#[inline]
+fn mnemonic_key(s: &[u8], pos: usize) -> Option<(u128, usize)> {
+    let lo = load_padded(s, pos);
+    let stop = not_alpha(lo);
+    if stop != 0 {
+        let len = (stop.trailing_zeros() / 8) as usize;
+        let lo = lo & (1u64 << (8 * len)).wrapping_sub(1);
+        return Some((pack_key(lo, 0, len), len));
+    }
+    let hi = load_padded(s, pos + 8);
+    let stop = not_alpha(hi);
+    let len = 8 + (stop.trailing_zeros() / 8) as usize;
+    if len > MAX_MNEMONIC_LEN {
+        return None;
+    }
+    let hi = hi & (1u64 << (8 * (len - 8))).wrapping_sub(1);
+    Some((pack_key(lo, hi, len), len))
 }
 
 /// The first 8 bytes of `b` (at least 8) as a little-endian word.
@@ -1111,6 +1165,44 @@ mod tests {
         }
         let r = t.resolve(path, &h).ok()?;
         Some((r.node, h.query, c.pos, r.next_path))
+    }
+
+    #[test]
+    fn word_classification_matches_the_byte_rule() {
+        for b in 0..=255u8 {
+            let alpha = b.is_ascii_alphabetic() || b == b'_';
+            for p in 0..8 {
+                let mut bytes = [b'A'; 8];
+                bytes[p] = b;
+                let m = not_alpha(u64::from_le_bytes(bytes));
+                assert_eq!(m, if alpha { 0 } else { 0x80 << (8 * p) }, "{b:#x} at {p}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #[test]
+        fn word_keys_equal_byte_keys(
+            body in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(&b"aZkQ_"[..]),
+                    proptest::num::u8::ANY,
+                ],
+                0..20,
+            ),
+            tail in proptest::collection::vec(proptest::num::u8::ANY, 0..10),
+        ) {
+            let mut s = alloc::vec![b'E'];
+            s.extend_from_slice(&body);
+            s.extend_from_slice(&tail);
+            let run = s
+                .iter()
+                .take_while(|c| c.is_ascii_alphabetic() || **c == b'_')
+                .count();
+            let want = (run <= MAX_MNEMONIC_LEN).then(|| (key(&s[..run]), run));
+            proptest::prop_assert_eq!(mnemonic_key(&s, 0), want);
+        }
     }
 
     #[test]
