@@ -281,17 +281,21 @@ impl Isa {
     /// Every instruction set this CPU can run, portable first.
     #[cfg(test)]
     pub(crate) fn available() -> alloc::vec::Vec<Isa> {
-        let mut v = alloc::vec![Isa::PORTABLE];
         #[cfg(all(target_arch = "x86_64", feature = "std", not(target_feature = "avx2")))]
         {
+            let mut v = alloc::vec![Isa::PORTABLE];
             if std::is_x86_feature_detected!("avx2") {
                 v.push(Isa(IsaKind::Avx2));
             }
             if std::is_x86_feature_detected!("avx512f") {
                 v.push(Isa(IsaKind::Avx512));
             }
+            v
         }
-        v
+        #[cfg(not(all(target_arch = "x86_64", feature = "std", not(target_feature = "avx2"))))]
+        {
+            alloc::vec![Isa::PORTABLE]
+        }
     }
 
     /// A short name (`portable`, `avx2`, `avx512f`).
