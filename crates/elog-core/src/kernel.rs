@@ -17,9 +17,10 @@
 //! All instantiations give bit-identical results: the lane layout (which
 //! sample goes to which lane) and the order of operations within a lane are
 //! the same; only how many lanes one instruction covers and how the four
-//! statistics are grouped into passes differ. No FMA is enabled (Rust never
-//! contracts `a + x * x` on its own, and the wide variants do not enable
-//! `fma`), and the lanes are reduced in the same order by the caller.
+//! statistics are grouped into passes differ. There is no FMA: Rust emits
+//! `a + x * x` as a separate multiply and add that LLVM may not fuse, even
+//! where the enabled features include `fma` (`avx512f` implies it), and the
+//! caller folds the lanes in the same order on every path.
 //!
 //! This module holds the crate's only `unsafe` code: the calls of the
 //! `#[target_feature]` instantiations after the runtime detection.
