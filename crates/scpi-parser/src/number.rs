@@ -2,9 +2,9 @@
 //!
 //! This is the workspace's one number writer; the ELOG record formatter uses
 //! it too. NR3 and shortest NR2 use the shortest decimal digits that round-trip
-//! the value in its own width (`f32` or `f64`): for `f32` the crate's own
-//! Schubfach digits (`shortest`), for `f64` `zmij`'s text; they are laid
-//! out as SCPI wants them: `d.ddd E±x` without spaces, always at least one
+//! the value in its own width (`f32` or `f64`), from the crate's own
+//! Schubfach (`shortest`) for NR3 and from `zmij`'s text for NR2; they are
+//! laid out as SCPI wants them: `d.ddd E±x` without spaces, always at least one
 //! fractional digit (`1.0E+0`), exponent without leading zeros.
 //!
 //! Non-finite values are written as the SCPI-99 sentinels: NaN → `9.91E+37`,
@@ -139,14 +139,6 @@ fn write_zeros<S: Sink + ?Sized>(out: &mut S, mut count: u32) -> Result<(), Sink
         count -= k;
     }
     Ok(())
-}
-
-/// Writes the decimal digits of `v` at the start of `out`; returns their count.
-///
-/// `out` must have room for 10 bytes.
-#[inline]
-fn write_u32_digits(v: u32, out: &mut [u8]) -> usize {
-    write_u64_digits(u64::from(v), out)
 }
 
 /// Writes the decimal digits of `v` at the start of `out`; returns their count.
@@ -359,243 +351,63 @@ fn eight_digits(v: u32) -> u64 {
 }
 
 /// Writes an `f64` as NR3 with the shortest digits that round-trip the `f64`.
+///
+/// The digits come from the crate's own Schubfach (`shortest`), laid out in
+/// one stack buffer and written with one `write`.
 #[inline]
 pub fn write_nr3_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkError> {
     if !v.is_finite() {
         return write_non_finite(out, v).map(drop);
     }
-    let mut buf = zmij::Buffer::new();
-    write_nr3_text(out, buf.format_finite(v).as_bytes())
-}
-
-/// Copies `t` (at most 24 bytes) to the start of `tb` with fixed-size,
-/// possibly overlapping moves (no `memcpy` call for a few bytes).
-#[inline]
-fn copy_short(tb: &mut [u8; 48], t: &[u8]) {
-    let len = t.len();
-    if len >= 16 {
-        tb[..16].copy_from_slice(&t[..16]);
-        tb[len - 8..len].copy_from_slice(&t[len - 8..]);
-    } else if len >= 8 {
-        tb[..8].copy_from_slice(&t[..8]);
-        tb[len - 8..len].copy_from_slice(&t[len - 8..]);
-    } else if len >= 4 {
-        tb[..4].copy_from_slice(&t[..4]);
-        tb[len - 4..len].copy_from_slice(&t[len - 4..]);
-    } else if len > 0 {
-        // 1 to 3 bytes: first, middle and last cover them all.
-        tb[0] = t[0];
-        tb[len / 2] = t[len / 2];
-        tb[len - 1] = t[len - 1];
-    }
-}
-
-/// The index of the first `c` in `tb[..24]` (24 when there is none), eight
-/// bytes at a time (the classic "has zero byte" test on `word ^ c`).
-#[inline]
-fn find_byte(tb: &[u8; 48], c: u8) -> usize {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut base = 0;
-    for chunk in tb[..24].chunks_exact(8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w) ^ (LO * u64::from(c));
-        let hit = x.wrapping_sub(LO) & !x & HI;
-        if hit != 0 {
-            return base + (hit.trailing_zeros() / 8) as usize;
-        }
-        base += 8;
-    }
-    24
-}
-
-/// Re-lays out `zmij`'s shortest text as NR3 (`d.ddd E±x`) with one `write`.
-///
-/// `zmij` writes `[-]I[.F][e±X]` where `I` is `0` or starts with a non-zero
-/// digit. The text is copied once into a zero-padded buffer; the digits then
-/// move to their NR3 places with fixed-size 16-byte copies (no per-byte
-/// loop): the first significant digit before the `.`, the others after it.
-/// Trailing zeros are dropped (at least one fractional digit stays). Any
-/// other shape goes to [`write_nr3_general`].
-#[inline]
-fn write_nr3_text<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), SinkError> {
-    /// Longest text taken by the fast path (`zmij` writes at most 24 bytes).
-    const MAX_TEXT: usize = 24;
-    let neg = text.first() == Some(&b'-');
-    let t = &text[usize::from(neg)..];
-    if t.len() > MAX_TEXT {
-        return write_nr3_general(out, text);
-    }
-    let mut tb = [0u8; 48];
-    copy_short(&mut tb, t);
-    // The `.` and the exponent marker, found a word at a time.
-    let dot = find_byte(&tb, b'.').min(t.len());
-    let e = find_byte(&tb, b'e').min(t.len());
-    let int_len = dot.min(e);
-    let frac_start = (dot + 1).min(e);
-    let frac_len = e - frac_start;
-    let mut b = [0u8; 64];
-    b[0] = b'-';
-    let n = usize::from(neg);
-    let (nd, mut point) = match tb[0] {
-        b'1'..=b'9' => {
-            // `I[.F]`: digits are I then F; the point is after I.
-            b[n] = tb[0];
-            b[n + 2..n + 18].copy_from_slice(&tb[1..17]);
-            if frac_len > 0 {
-                let at = n + 1 + int_len;
-                b[at..at + 16].copy_from_slice(&tb[frac_start..frac_start + 16]);
-            }
-            (int_len + frac_len, int_len as i32)
-        }
-        b'0' if int_len == 1 => {
-            // `0.00F`: skip the zeros after the point.
-            let z = tb[frac_start..e].iter().take_while(|&&c| c == b'0').count();
-            if z == frac_len {
-                // Zero (either sign) is written as `0.0E+0`.
-                return out.write(b"0.0E+0");
-            }
-            let first = frac_start + z;
-            b[n] = tb[first];
-            b[n + 2..n + 18].copy_from_slice(&tb[first + 1..first + 17]);
-            (frac_len - z, -(z as i32))
-        }
-        _ => return write_nr3_general(out, text),
-    };
-    if e < t.len() {
-        let (neg_exp, digits) = match &t[e..] {
-            [b'e' | b'E', b'-', d @ ..] => (true, d),
-            [b'e' | b'E', b'+', d @ ..] | [b'e' | b'E', d @ ..] => (false, d),
-            _ => return write_nr3_general(out, text),
-        };
-        if digits.is_empty() || digits.len() > 4 || !digits.iter().all(u8::is_ascii_digit) {
-            return write_nr3_general(out, text);
-        }
-        let mut exp: i32 = 0;
-        for &c in digits {
-            exp = exp * 10 + i32::from(c - b'0');
-        }
-        point += if neg_exp { -exp } else { exp };
-    }
-    if nd > 17 {
-        return write_nr3_general(out, text);
-    }
-    let end = finish_nr3(&mut b, n, nd, point);
-    out.write(&b[..end])
-}
-
-/// Re-lays out any plain decimal text (`-1.25e-7`, `123.0`, `0.001`, `1e30`,
-/// `00.5`) as NR3 (`d.ddd E±x`) in one pass over the text and one `write`;
-/// the fallback of [`write_nr3_text`] for shapes `zmij` does not produce.
-///
-/// The significant digits go straight to their NR3 places: the first one
-/// before the `.`, the others after it; trailing zeros are dropped (at least
-/// one fractional digit stays), and the exponent is the decimal point's
-/// position plus the text's own exponent.
-#[cold]
-fn write_nr3_general<S: Sink + ?Sized>(out: &mut S, text: &[u8]) -> Result<(), SinkError> {
-    /// Significant digits kept (shortest `f64` text has at most 17).
-    const MAX_DIGITS: usize = 20;
-    // `-`, d, `.`, 19 digits, `E`, sign, 10 exponent digits: 34 bytes.
-    let mut b = [0u8; 40];
-    b[0] = b'-';
-    let n = usize::from(text.first() == Some(&b'-'));
-    let mut i = n;
-    // Digit k of the significand goes to `b[n]` (k = 0) or `b[n + 1 + k]`.
-    let mut nd = 0usize;
-    // Position of the decimal point relative to the first significant digit.
-    let mut point: i32 = 0;
-    while let Some(&c) = text.get(i) {
-        if !c.is_ascii_digit() {
-            break;
-        }
-        if nd > 0 || c != b'0' {
-            if nd < MAX_DIGITS {
-                b[if nd == 0 { n } else { n + 1 + nd }] = c;
-                nd += 1;
-            }
-            point += 1;
-        }
-        i += 1;
-    }
-    if text.get(i) == Some(&b'.') {
-        i += 1;
-        while let Some(&c) = text.get(i) {
-            if !c.is_ascii_digit() {
-                break;
-            }
-            if nd == 0 && c == b'0' {
-                point -= 1;
-            } else if nd < MAX_DIGITS {
-                b[if nd == 0 { n } else { n + 1 + nd }] = c;
-                nd += 1;
-            }
-            i += 1;
-        }
-    }
-    if let Some(b'e' | b'E') = text.get(i) {
-        i += 1;
-        let neg = match text.get(i) {
-            Some(b'-') => {
-                i += 1;
-                true
-            }
-            Some(b'+') => {
-                i += 1;
-                false
-            }
-            _ => false,
-        };
-        let mut exp: i32 = 0;
-        for &c in &text[i.min(text.len())..] {
-            exp = exp
-                .wrapping_mul(10)
-                .wrapping_add(i32::from(c.wrapping_sub(b'0')));
-        }
-        point = point.wrapping_add(if neg { exp.wrapping_neg() } else { exp });
-    }
-    if nd == 0 {
+    let bits = v.to_bits();
+    if bits << 1 == 0 {
         // Zero (either sign) is written as `0.0E+0`.
         return out.write(b"0.0E+0");
     }
-    let end = finish_nr3(&mut b, n, nd, point);
+    let (digits, exp10) = shortest::f64_to_decimal(bits);
+    let mut b = [0u8; NR3_MAX_LEN];
+    let end = lay_out_nr3_f64(&mut b, bits >> 63 != 0, digits, exp10);
     out.write(&b[..end])
 }
 
-/// Completes an NR3 text laid out in `b`: the first significant digit at
-/// `b[n]`, the other `nd - 1` at `b[n + 2..]` (`b[n + 1]` is left for the
-/// `.`), the decimal point `point` places after the first digit. Drops
-/// trailing zeros (one fractional digit stays), writes `.`, `E`, the sign and
-/// the exponent, and returns the length of the text.
-#[inline(always)]
-fn finish_nr3(b: &mut [u8], n: usize, mut nd: usize, point: i32) -> usize {
-    while nd > 1 && b[n + nd] == b'0' {
-        nd -= 1;
-    }
+/// Lays out `±digits·10^exp10` (`1 ≤ digits < 10^17`) as NR3 at the start of
+/// `b` (`-d.ddddddddddddddddE-xxx`, at most 25 bytes) and returns its length.
+///
+/// All 17 digit places are converted zero-padded (one digit, then two groups
+/// of eight at once); the significant ones are then copied behind the first.
+#[inline]
+fn lay_out_nr3_f64(b: &mut [u8; NR3_MAX_LEN], neg: bool, digits: u64, exp10: i32) -> usize {
+    let mut padded = [0u8; 34];
+    padded[0] = b'0' + (digits / 10_000_000_000_000_000 % 10) as u8;
+    let hi = (digits / 100_000_000 % 100_000_000) as u32;
+    padded[1..9].copy_from_slice(&eight_digits(hi).to_le_bytes());
+    padded[9..17].copy_from_slice(&eight_digits((digits % 100_000_000) as u32).to_le_bytes());
+    let nd = (digits.max(1).ilog10() as usize + 1).min(17);
+    let first = 17 - nd;
+    b[0] = b'-';
+    let n = usize::from(neg);
+    b[n] = padded[first];
     b[n + 1] = b'.';
-    let mut end = if nd == 1 {
+    b[n + 2..n + 18].copy_from_slice(&padded[first + 1..first + 17]);
+    if nd == 1 {
         b[n + 2] = b'0';
-        n + 3
-    } else {
-        n + 1 + nd
-    };
-    let e = point.wrapping_sub(1);
+    }
+    let mut end = n + 1 + nd.max(2);
+    let e = exp10 + nd as i32 - 1;
     b[end] = b'E';
     b[end + 1] = if e < 0 { b'-' } else { b'+' };
     end += 2;
-    let a = e.unsigned_abs();
-    if a < 10 {
-        b[end] = b'0' + a as u8;
+    let a = e.unsigned_abs().min(999);
+    if a >= 100 {
+        b[end] = b'0' + (a / 100) as u8;
         end += 1;
-    } else if a < 100 {
-        b[end] = b'0' + (a / 10) as u8;
-        b[end + 1] = b'0' + (a % 10) as u8;
-        end += 2;
-    } else {
-        end += write_u32_digits(a, &mut b[end..]);
     }
-    end
+    if a >= 10 {
+        b[end] = b'0' + (a / 10 % 10) as u8;
+        end += 1;
+    }
+    b[end] = b'0' + (a % 10) as u8;
+    end + 1
 }
 
 /// Writes an `f64` as NR2 (no exponent) with the shortest round-trip digits
@@ -711,6 +523,12 @@ mod tests {
         assert_eq!(nr3_64(1e300), "1.0E+300");
         assert_eq!(nr3_64(-1.25e-7), "-1.25E-7");
         assert_eq!(nr3_64(f64::MIN_POSITIVE * 0.5), "1.1125369292536007E-308");
+        assert_eq!(nr3_64(-f64::MAX), "-1.7976931348623157E+308");
+        assert_eq!(nr3_64(5e-324), "5.0E-324");
+        assert_eq!(nr3_64(0.1), "1.0E-1");
+        assert_eq!(nr3_64(-0.0), "0.0E+0");
+        assert_eq!(nr3_64(123_456_789_012.0), "1.23456789012E+11");
+        assert_eq!(nr3_64(12.5), "1.25E+1");
     }
 
     #[test]
@@ -760,8 +578,19 @@ mod tests {
 
     /// Reads NR3 text strictly (`[-]d.d…E±x`: one non-zero digit before the
     /// `.`, no trailing fractional zeros unless the only one, exponent without
-    /// leading zeros) as `(negative, digits, exp10)`.
+    /// leading zeros) as `(negative, digits, exp10)`; `f32` limits.
     fn parse_nr3_strict(t: &[u8]) -> Option<(bool, u32, i32)> {
+        let (neg, digits, exp10) = parse_nr3_strict_with(t, 8, 2)?;
+        Some((neg, u32::try_from(digits).ok()?, exp10))
+    }
+
+    /// [`parse_nr3_strict`] with at most `max_frac` fractional and `max_exp`
+    /// exponent digits.
+    fn parse_nr3_strict_with(
+        t: &[u8],
+        max_frac: usize,
+        max_exp: usize,
+    ) -> Option<(bool, u64, i32)> {
         let (neg, t) = match t.strip_prefix(b"-") {
             Some(rest) => (true, rest),
             None => (false, t),
@@ -772,13 +601,13 @@ mod tests {
             return None;
         };
         let frac_ok = frac == b"0" || (!frac.is_empty() && frac.last() != Some(&b'0'));
-        if !frac_ok || !frac.iter().all(u8::is_ascii_digit) || frac.len() > 8 {
+        if !frac_ok || !frac.iter().all(u8::is_ascii_digit) || frac.len() > max_frac {
             return None;
         }
         let [sign @ (b'+' | b'-'), xs @ ..] = exp else {
             return None;
         };
-        if xs.is_empty() || xs.len() > 2 || (xs.len() > 1 && xs[0] == b'0') {
+        if xs.is_empty() || xs.len() > max_exp || (xs.len() > 1 && xs[0] == b'0') {
             return None;
         }
         if !xs.iter().all(u8::is_ascii_digit) {
@@ -787,9 +616,9 @@ mod tests {
         let x: i32 = core::str::from_utf8(xs).ok()?.parse().ok()?;
         let x = if *sign == b'-' { -x } else { x };
         let frac = if frac == b"0" { &[][..] } else { frac };
-        let mut digits = u32::from(first - b'0');
+        let mut digits = u64::from(first - b'0');
         for &c in frac {
-            digits = digits * 10 + u32::from(c - b'0');
+            digits = digits * 10 + u64::from(c - b'0');
         }
         Some((neg, digits, x - frac.len() as i32))
     }
@@ -899,6 +728,16 @@ mod tests {
             let got = parse_nr3_strict(nr3_32(v).as_bytes());
             proptest::prop_assert_eq!(got, Some((v.is_sign_negative(), want.0, want.1)), "{}", v);
             check_nr3_f32_bits(bits).map_err(proptest::test_runner::TestCaseError::fail)?;
+        }
+
+        #[test]
+        fn nr3_f64_strict_and_same_digits_as_zmij(bits in proptest::num::u64::ANY) {
+            let v = f64::from_bits(bits);
+            proptest::prop_assume!(v.is_finite() && v != 0.0);
+            let mut z = zmij::Buffer::new();
+            let want = crate::shortest::tests::decimal_of_64(z.format_finite(v).as_bytes()).unwrap();
+            let got = parse_nr3_strict_with(nr3_64(v).as_bytes(), 16, 3);
+            proptest::prop_assert_eq!(got, Some((v.is_sign_negative(), want.0, want.1)), "{}", v);
         }
 
         #[test]
