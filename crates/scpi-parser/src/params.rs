@@ -877,6 +877,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "alloc")]
     fn long_lists_are_lexed_again() {
         // Up to MAX_PARAMS items are kept at validation; longer lists are
         // read from their text. Both give the same items.
@@ -887,22 +888,22 @@ mod tests {
             MAX_PARAMS + 1,
             3 * MAX_PARAMS,
         ] {
-            let names: alloc::vec::Vec<alloc::string::String> =
-                (0..n).map(|k| alloc::format!("\"ch {k}\"")).collect();
-            let text: &'static str = alloc::format!(" {}", names.join(", ")).leak();
+            let names: std::vec::Vec<std::string::String> =
+                (0..n).map(|k| std::format!("\"ch {k}\"")).collect();
+            let text: &'static str = std::format!(" {}", names.join(", ")).leak();
             let a = run(text, ITEMS).unwrap();
             assert_eq!(a.list_len(), n);
-            let got: alloc::vec::Vec<alloc::string::String> =
+            let got: std::vec::Vec<std::string::String> =
                 a.strings().map(|s| s.to_text().into_owned()).collect();
-            let want: alloc::vec::Vec<alloc::string::String> =
-                (0..n).map(|k| alloc::format!("ch {k}")).collect();
+            let want: std::vec::Vec<std::string::String> =
+                (0..n).map(|k| std::format!("ch {k}")).collect();
             assert_eq!(got, want);
             let words = ["AVG", "MIN", "MAX", "RMS"];
-            let text: &'static str = alloc::format!(
+            let text: &'static str = std::format!(
                 " {}",
                 (0..n)
                     .map(|k| words[k % 4])
-                    .collect::<alloc::vec::Vec<_>>()
+                    .collect::<std::vec::Vec<_>>()
                     .join(",")
             )
             .leak();

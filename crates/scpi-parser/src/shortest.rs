@@ -1101,7 +1101,7 @@ pub(crate) mod tests {
 
     #[test]
     fn f64_edges_match_ryu_and_zmij() {
-        let mut bits = Vec::new();
+        let mut bits = std::vec::Vec::new();
         for field in 0..2047u64 {
             for frac in [
                 0u64,
@@ -1148,7 +1148,7 @@ pub(crate) mod tests {
     #[ignore = "hundreds of millions of values: a minute in release"]
     fn f64_many_random_match_zmij() {
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
-        let mut bad = Vec::new();
+        let mut bad = std::vec::Vec::new();
         for _ in 0..1u64 << 28 {
             x ^= x << 13;
             x ^= x >> 7;

@@ -1193,7 +1193,7 @@ mod tests {
             ),
             tail in proptest::collection::vec(proptest::num::u8::ANY, 0..10),
         ) {
-            let mut s = alloc::vec![b'E'];
+            let mut s = std::vec![b'E'];
             s.extend_from_slice(&body);
             s.extend_from_slice(&tail);
             let run = s
@@ -1243,7 +1243,7 @@ mod tests {
             start in 0usize..4,
         ) {
             let t = tree();
-            let mut text = String::new();
+            let mut text = std::string::String::new();
             if absolute {
                 text.push(':');
             }
