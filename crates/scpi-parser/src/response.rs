@@ -60,6 +60,14 @@ impl Stage {
         }
     }
 
+    /// The next `N` bytes of the stage, when it has room for them.
+    #[inline]
+    fn room<const N: usize>(&mut self) -> Option<&mut [u8; N]> {
+        self.buf
+            .get_mut(self.len..self.len + N)
+            .and_then(|b| b.try_into().ok())
+    }
+
     /// Forgets staged bytes (of a message that stopped).
     #[inline]
     pub(crate) fn clear(&mut self) {
@@ -225,6 +233,13 @@ impl<'a> Response<'a> {
     /// An `f32` as NR3 (shortest round-trip digits of the `f32`).
     #[inline]
     pub fn nr3_f32(&mut self, v: f32) -> Result<(), Error> {
+        self.start()?;
+        // Formatted in place when the stage has room (no copy).
+        if let Some(slot) = self.stage.room::<{ number::NR3_F32_LEN }>() {
+            let n = number::format_nr3_f32(v, slot);
+            self.stage.len += n;
+            return Ok(());
+        }
         Ok(number::write_nr3_f32(self, v)?)
     }
 

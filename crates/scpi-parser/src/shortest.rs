@@ -176,9 +176,28 @@ pub(crate) fn f32_to_decimal(bits: u32) -> (u32, i32) {
             return strip_zeros(c >> shift, 0);
         }
     }
+    // Short exact decimals (`1.25`, `0.5`, `100.375`): with its trailing
+    // zero bits dropped, `c·2^q` = `c'·2^q'` = `d·10^q'` for `d = c'·5^-q'`.
+    // Below 10^7 that `d` is the answer: a decimal with fewer digits is at
+    // least `10^q'` away, over 10^-7 of the value, while the rounding
+    // interval reaches at most 2^-24 of it to either side (`c ≥ 2^23`:
+    // subnormals never get here). `d` is odd, so it ends in no zero.
+    let tz = c.trailing_zeros();
+    let q_odd = q + tz as i32;
+    if (-(POW5.len() as i32) < q_odd) && q_odd < 0 {
+        let d = u64::from(c >> tz) * POW5[q_odd.unsigned_abs() as usize];
+        if d < 10_000_000 {
+            return (d as u32, q_odd);
+        }
+    }
     let (digits, exp10) = schubfach(c, q, fraction == 0 && field > 1);
     strip_zeros(digits, exp10)
 }
+
+/// `5^k` for the short exact decimals of [`f32_to_decimal`].
+const POW5: [u64; 10] = [
+    1, 5, 25, 125, 625, 3_125, 15_625, 78_125, 390_625, 1_953_125,
+];
 
 /// Schubfach on `c·2^q` (`c > 0`); `lower_closer` when the next value down is
 /// half as far away as the next value up (a power of two above the smallest

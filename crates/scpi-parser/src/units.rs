@@ -67,20 +67,31 @@ impl Unit {
 }
 
 /// Multiplier prefixes, longest first, with their power of ten.
-const MULTIPLIERS: [(&[u8], i32); 12] = [
-    (b"EX", 18),
-    (b"PE", 15),
-    (b"MA", 6),
-    (b"T", 12),
-    (b"G", 9),
-    (b"K", 3),
-    (b"M", -3),
-    (b"U", -6),
-    (b"N", -9),
-    (b"P", -12),
-    (b"F", -15),
-    (b"A", -18),
-];
+/// The power of ten of a multiplier (`EX PE T G MA K M U N P F A`).
+fn multiplier(prefix: &[u8]) -> Option<i32> {
+    let up = |i: usize| prefix[i].to_ascii_uppercase();
+    Some(match prefix.len() {
+        1 => match up(0) {
+            b'T' => 12,
+            b'G' => 9,
+            b'K' => 3,
+            b'M' => -3,
+            b'U' => -6,
+            b'N' => -9,
+            b'P' => -12,
+            b'F' => -15,
+            b'A' => -18,
+            _ => return None,
+        },
+        2 => match (up(0), up(1)) {
+            (b'E', b'X') => 18,
+            (b'P', b'E') => 15,
+            (b'M', b'A') => 6,
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
 
 const POW10: [f64; 19] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
@@ -120,13 +131,12 @@ pub fn apply_suffix(value: f64, suffix: &[u8], unit: Unit) -> Result<f64, Error>
     {
         return Ok(scale(value, 6));
     }
-    for (prefix, power) in MULTIPLIERS {
-        if suffix.len() == prefix.len() + base.len()
-            && suffix[..prefix.len()].eq_ignore_ascii_case(prefix)
-            && suffix[prefix.len()..].eq_ignore_ascii_case(base)
-        {
-            return Ok(scale(value, power));
-        }
+    // The multiplier is what precedes the base unit (one or two letters).
+    if let Some(split) = suffix.len().checked_sub(base.len())
+        && suffix[split..].eq_ignore_ascii_case(base)
+        && let Some(power) = multiplier(&suffix[..split])
+    {
+        return Ok(scale(value, power));
     }
     Err(Error::new(code::INVALID_SUFFIX).with_detail_bytes(suffix))
 }
