@@ -108,6 +108,9 @@ impl<const Q: usize> ErrorLog for Status<Q> {
     }
 }
 
+/// `SYSTem:ERRor?` with an empty queue, as [`Response::error`] writes it.
+const NO_ERROR_ANSWER: &[u8] = b"0,\"No error\"";
+
 impl<const Q: usize> Status<Q> {
     /// The status byte as `*STB?` reports it (MAV from `message_available`).
     fn status_byte(&self, device_summary: u8, message_available: bool) -> u8 {
@@ -185,8 +188,11 @@ impl<const Q: usize> Status<Q> {
             Builtin::TstQ => r.nr1(i64::from(device.self_test()))?,
             Builtin::Wai => device.wait(),
             Builtin::ErrNextQ => {
-                let e = self.errors.pop().unwrap_or(Error::new(code::NO_ERROR));
-                r.error(&e)?;
+                match self.errors.pop() {
+                    Some(e) => r.error(&e)?,
+                    // The usual answer of a poll, without building an `Error`.
+                    None => r.raw(NO_ERROR_ANSWER)?,
+                }
             }
             Builtin::ErrCountQ => r.nr1(self.errors.len() as i64)?,
             Builtin::ErrAllQ => {
@@ -521,5 +527,22 @@ impl<const Q: usize> Session<Q> {
             }
         }
         state.written
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::response::{MessageState, Stage};
+
+    #[test]
+    fn no_error_shortcut_is_the_error_answer() {
+        let mut out = alloc::vec::Vec::new();
+        let mut stage = Stage::new();
+        let mut state = MessageState::default();
+        let mut r = Response::new(&mut out, &mut stage, &mut state, b"");
+        r.error(&Error::new(code::NO_ERROR)).unwrap();
+        stage.flush(&mut out).unwrap();
+        assert_eq!(out, NO_ERROR_ANSWER);
     }
 }
