@@ -54,7 +54,7 @@ impl Device for Dev {
     fn execute(&mut self, cmd: Cmd, call: &mut Call<'_>) -> Result<(), Error> {
         match cmd {
             Cmd::Items => {
-                let args = *call.args();
+                let args = call.args();
                 self.n_items = 0;
                 for s in args.strings() {
                     if s.eq_text("bad") {
@@ -70,7 +70,7 @@ impl Device for Dev {
             Cmd::Period => self.period = call.args().f64(0)?,
             Cmd::PeriodQ => call.response().nr3(self.period)?,
             Cmd::Calc => {
-                let args = *call.args();
+                let args = call.args();
                 assert!(args.choices().all(|c| c < 4));
             }
             Cmd::Format => assert!(call.args().choice(0)? < 3),
