@@ -215,7 +215,7 @@ pub fn ascii_records() -> Records {
     Records::from_columns(ASCII_WIDTH, ASCII_RECORDS, times, cols).expect("shape")
 }
 
-/// Formats the ASCII answer with elog-core (zmij digits through scpi-parser's NR3 writer).
+/// Formats the ASCII answer with elog-core (scpi-parser's own shortest digits and NR3 layout).
 pub fn ascii_elog(r: &Records, out: &mut Vec<u8>) {
     out.clear();
     elog_core::encode(r, Format::Ascii, out).expect("encode");
