@@ -220,26 +220,40 @@ fn schubfach(c: u32, q: i32, lower_closer: bool) -> (u32, i32) {
     let vbl = round_to_odd(g, cbl << h);
     let vb = round_to_odd(g, cb << h);
     let vbr = round_to_odd(g, cbr << h);
-    let lower = vbl + open;
-    let upper = vbr - open;
-    // `s·10^k` ≤ value < `(s + 1)·10^k`; all of `v*` are 4× that scale.
+    let (digits, k) = pick(
+        u64::from(vb),
+        u64::from(vbl + open),
+        u64::from(vbr - open),
+        k,
+    );
+    // At most `vb / 4 + 1`: it fits.
+    (digits as u32, k)
+}
+
+/// Schubfach's choice (f32 and f64 alike) from the scaled value `vb` and the
+/// interval `lower..=upper`, all four times the scale of `10^k`: one digit
+/// fewer if exactly one of its two candidates lies inside, else the one of
+/// `s`, `s + 1` inside, else the closer (ties to even).
+#[inline(always)]
+fn pick(vb: u64, lower: u64, upper: u64, k: i32) -> (u64, i32) {
+    // `s·10^k` ≤ value < `(s + 1)·10^k`.
     let s = vb >> 2;
     if s >= 10 {
         let sp = s / 10;
         let sp_in = lower <= 40 * sp;
         let tp_in = 40 * sp + 40 <= upper;
         if sp_in != tp_in {
-            return (sp + u32::from(tp_in), k + 1);
+            return (sp + u64::from(tp_in), k + 1);
         }
     }
     let s_in = lower <= 4 * s;
     let t_in = 4 * s + 4 <= upper;
     if s_in != t_in {
-        return (s + u32::from(t_in), k);
+        return (s + u64::from(t_in), k);
     }
     let mid = 4 * s + 2;
     let up = vb > mid || (vb == mid && s & 1 != 0);
-    (s + u32::from(up), k)
+    (s + u64::from(up), k)
 }
 
 /// Smallest decimal exponent `k` in [`POW10_128`].
@@ -943,25 +957,7 @@ fn schubfach_64(c: u64, q: i32, lower_closer: bool) -> (u64, i32) {
     let vbl = round_to_odd_128(hi, lo, cbl << h);
     let vb = round_to_odd_128(hi, lo, cb << h);
     let vbr = round_to_odd_128(hi, lo, cbr << h);
-    let lower = vbl + open;
-    let upper = vbr - open;
-    let s = vb >> 2;
-    if s >= 10 {
-        let sp = s / 10;
-        let sp_in = lower <= 40 * sp;
-        let tp_in = 40 * sp + 40 <= upper;
-        if sp_in != tp_in {
-            return (sp + u64::from(tp_in), k + 1);
-        }
-    }
-    let s_in = lower <= 4 * s;
-    let t_in = 4 * s + 4 <= upper;
-    if s_in != t_in {
-        return (s + u64::from(t_in), k);
-    }
-    let mid = 4 * s + 2;
-    let up = vb > mid || (vb == mid && s & 1 != 0);
-    (s + u64::from(up), k)
+    pick(vb, vbl + open, vbr - open, k)
 }
 
 /// Drops the trailing decimal zeros of `digits` into the exponent.
