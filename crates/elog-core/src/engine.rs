@@ -123,9 +123,20 @@ struct Run {
     scratch: Vec<f64>,
 }
 
+/// Where reading stood in the record buffer: see [`Engine::fetch_mark`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FetchMark {
+    run: u64,
+    read: u64,
+    lost: u64,
+    lost_total: u64,
+}
+
 /// The embeddable ELOG engine (sans-IO: time is always passed in).
 #[derive(Clone, Debug)]
 pub struct Engine {
+    /// How many runs were started (tells the marks of one run from another's).
+    runs: u64,
     limits: Limits,
     state: State,
     cause: Option<Error>,
@@ -158,6 +169,7 @@ impl Engine {
             timestamp: TimestampMode::Elog,
             groups: Vec::new(),
             run: None,
+            runs: 0,
         }
     }
 
@@ -394,6 +406,7 @@ impl Engine {
             .iter()
             .map(|g| g.iter().map(|id| lookup(&index, *id)).collect())
             .collect();
+        self.runs += 1;
         self.run = Some(Run {
             start: now,
             timebase,
@@ -632,7 +645,37 @@ impl Engine {
         let view = self.view(max)?;
         let n = view.n;
         format::encode_table(&view, self.format, out)?;
+        // The records go only once the whole answer is accepted (a sink may
+        // stage its last bytes).
+        out.flush().map_err(Error::Output)?;
         Ok(self.consume(n))
+    }
+
+    /// Where reading stands now (`None` outside a run): taken before fetches
+    /// whose answers may yet be refused, and handed to
+    /// [`rewind_fetch`](Self::rewind_fetch) if they are.
+    pub fn fetch_mark(&self) -> Option<FetchMark> {
+        let ring = &self.run.as_ref()?.ring;
+        Some(FetchMark {
+            run: self.runs,
+            read: ring.read(),
+            lost: ring.lost(),
+            lost_total: ring.lost_total(),
+        })
+    }
+
+    /// Gives back what the fetches since `mark` took, because their answer
+    /// never reached the client (a transport dropped it): the next fetch
+    /// returns those records again, and reports again a `+203` count they
+    /// took. Records evicted by newer ones in the meantime are counted as
+    /// lost instead. A mark of an earlier run, or no run, changes nothing.
+    pub fn rewind_fetch(&mut self, mark: FetchMark) {
+        if mark.run != self.runs {
+            return;
+        }
+        if let Some(run) = self.run.as_mut() {
+            run.ring.rewind(mark.read, mark.lost, mark.lost_total);
+        }
     }
 
     /// [`fetch_into`](Self::fetch_into) onto a `Vec`, with the binary payload

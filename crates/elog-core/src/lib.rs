@@ -123,7 +123,7 @@ mod elog_md {}
 pub use catalog::{ChannelCatalog, ChannelId, ChannelInfo, StaticCatalog};
 pub use config::{Calc, CalcList, Format, Limits, TimestampMode};
 pub use decode::{DecodeError, DecodeErrorKind, Layout, decode};
-pub use engine::{Engine, Fetched, GroupId, ItemsOutcome, State, Timebase, fetch_count};
+pub use engine::{Engine, FetchMark, Fetched, GroupId, ItemsOutcome, State, Timebase, fetch_count};
 pub use error::{Error, Result};
 pub use format::{encode, encode_to_vec};
 pub use records::{RecordTime, Records};

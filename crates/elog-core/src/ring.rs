@@ -113,6 +113,31 @@ impl Ring {
     }
 
     /// Takes the count of windows lost since the last call.
+    /// The pending lost count (evicted, not yet reported).
+    pub(crate) fn lost(&self) -> u64 {
+        self.lost
+    }
+
+    /// Moves reading back to `read` (taken when the pending lost count was
+    /// `lost` and the total `lost_total`): the records read since are read
+    /// again, the lost count taken since is reported again. Records evicted
+    /// since are counted as lost instead of returned.
+    pub(crate) fn rewind(&mut self, read: u64, lost: u64, lost_total: u64) {
+        if read > self.read || lost_total > self.lost_total {
+            return; // not a mark of this buffer's past
+        }
+        let oldest = self.alloc_end.saturating_sub(self.cap as u64);
+        let back = read.max(oldest).min(self.read);
+        // Everything between the mark and `back` is gone: evicted unread
+        // (already counted: `since`) or read and evicted afterwards (counted
+        // now). The lost count pending at the mark is reported again.
+        let since = self.lost_total - lost_total;
+        let gone = back - read;
+        self.read = back;
+        self.lost = lost.saturating_add(gone);
+        self.lost_total = self.lost_total.saturating_add(gone.saturating_sub(since));
+    }
+
     pub(crate) fn take_lost(&mut self) -> u64 {
         core::mem::take(&mut self.lost)
     }
@@ -125,6 +150,25 @@ impl Ring {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rewind_gives_back_what_is_still_held() {
+        let mut r = Ring::new(4, 1).unwrap();
+        r.ensure(2); // records 0..=2
+        let (read, lost, total) = (r.read(), r.lost(), r.lost_total());
+        r.consume(3);
+        assert_eq!(r.read(), 3);
+        r.rewind(read, lost, total);
+        assert_eq!((r.read(), r.take_lost()), (0, 0));
+        // Read again, then newer records evict two of the ones read.
+        r.consume(3);
+        r.ensure(5); // records 0..=5 allocated; the buffer holds 2..=5
+        r.rewind(read, lost, total);
+        assert_eq!((r.read(), r.take_lost(), r.lost_total()), (2, 2, 2));
+        // A mark from the future of this buffer changes nothing.
+        r.rewind(9, 0, 0);
+        assert_eq!(r.read(), 2);
+    }
 
     #[test]
     fn eviction_counts_every_window() {

@@ -301,6 +301,9 @@ proptest! {
 enum Op {
     Push(usize, usize),
     Fetch(usize),
+    /// A fetch whose answer is never delivered (rewound), with samples
+    /// pushed between the fetch and the rewind (possibly evicting).
+    Undelivered(usize, Option<(usize, usize)>),
 }
 
 fn ops() -> impl Strategy<Value = Vec<Op>> {
@@ -308,6 +311,8 @@ fn ops() -> impl Strategy<Value = Vec<Op>> {
         prop_oneof![
             3 => (0usize..2, 1usize..4000).prop_map(|(c, n)| Op::Push(c, n)),
             1 => (0usize..40).prop_map(Op::Fetch),
+            1 => (0usize..40, prop::option::of((0usize..2, 1usize..40_000)))
+                .prop_map(|(m, p)| Op::Undelivered(m, p)),
         ],
         1..80,
     )
@@ -347,6 +352,16 @@ proptest! {
                     next[c] += n as i64;
                 }
                 Op::Fetch(max) => take(&mut e, max, &mut seen, &mut lost)?,
+                Op::Undelivered(max, push) => {
+                    let mark = e.fetch_mark().unwrap();
+                    let _ = e.fetch(max).unwrap();
+                    if let Some((c, n)) = push {
+                        let vals = vec![1.0; n];
+                        e.push_batch([a, b][c], Instant::from_millis(next[c]), Duration::from_millis(1), &vals).unwrap();
+                        next[c] += n as i64;
+                    }
+                    e.rewind_fetch(mark);
+                }
             }
             prop_assert!(e.buffered() <= e.capacity());
             prop_assert!(e.available() <= e.buffered());

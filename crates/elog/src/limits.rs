@@ -250,6 +250,70 @@ mod tests {
         assert_eq!(session.pop_error().map(|e| e.code()), Some(-363));
     }
 
+    /// The tail of a FETCh? answer (still in the response stage when the
+    /// handler returns) overflowing the bound: no record may be consumed.
+    #[test]
+    fn a_fetch_refused_at_its_last_bytes_keeps_its_records() {
+        use elog_core::{Duration, Instant};
+        let tree = ElogInstrument::tree();
+        let mut inst = ElogInstrument::default();
+        let a = inst.register_channel("AI 1/1", 1000.0).unwrap();
+        let mut session = Session::new();
+        let mut out = Vec::new();
+        session.process(
+            &tree,
+            b":ELOG:ITEM \"AI 1/1\";:ELOG:TIM ELOG;:ELOG:STAR",
+            &mut inst,
+            &mut out,
+        );
+        let samples: Vec<f64> = (0..2001).map(|i| f64::from(i) * 0.37).collect();
+        inst.push_batch(a, Instant::ZERO, Duration::from_millis(1), &samples)
+            .unwrap();
+        // The whole answer, measured on a clone of the instrument.
+        let mut probe = inst.clone();
+        let mut whole = Vec::new();
+        Session::new().process(&tree, b":ELOG:FETC?", &mut probe, &mut whole);
+        assert!(whole.len() > 64, "{}", whole.len());
+        for short_by in [1usize, 3, 40] {
+            let l = limits(1024, 0, whole.len() - short_by);
+            let mut framer = Framer::new(alloc::vec![0u8; l.max_input]);
+            out.clear();
+            let v = dispatch(
+                &mut session,
+                &mut framer,
+                b":ELOG:FETC?\n",
+                &tree,
+                &mut inst,
+                &mut out,
+                &l,
+            );
+            assert_eq!(v, Verdict::OutputLimit, "short by {short_by}");
+            assert!(out.is_empty());
+            assert_eq!(session.pop_error().map(|e| e.code()), Some(-430));
+        }
+        // A later unit of the same message overflowing: the whole answer is
+        // dropped, so the FETCh? before it gives its records back too.
+        let l = limits(1024, 0, whole.len() + 4);
+        let mut framer = Framer::new(alloc::vec![0u8; l.max_input]);
+        out.clear();
+        let v = dispatch(
+            &mut session,
+            &mut framer,
+            b":ELOG:FETC?;*IDN?\n",
+            &tree,
+            &mut inst,
+            &mut out,
+            &l,
+        );
+        assert_eq!(v, Verdict::OutputLimit);
+        assert!(out.is_empty());
+        assert_eq!(session.pop_error().map(|e| e.code()), Some(-430));
+        // Nothing was taken: the next fetch answers every record.
+        out.clear();
+        session.process(&tree, b":ELOG:FETC?", &mut inst, &mut out);
+        assert_eq!(out, whole);
+    }
+
     #[test]
     fn an_answer_beyond_the_output_limit_closes_after_the_earlier_ones() {
         let tree = ElogInstrument::tree();

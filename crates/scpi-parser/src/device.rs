@@ -62,4 +62,19 @@ pub trait Device {
     fn status_summary(&self) -> u8 {
         0
     }
+
+    /// A program message is about to run (before its first unit). With
+    /// [`answer_refused`](Self::answer_refused), lets a device whose queries
+    /// consume data (a FIFO read, ELOG's `FETCh?`) note where reading stood.
+    /// The default does nothing.
+    #[inline]
+    fn message_started(&mut self) {}
+
+    /// The sink refused this message's answer (an output bound, a full
+    /// buffer): the client will not get it whole, and a transport such as
+    /// `elog`'s server drops it entirely. A device gives back here what the
+    /// message's queries consumed since [`message_started`](Self::message_started),
+    /// so it is read again instead of lost. The default does nothing.
+    #[inline]
+    fn answer_refused(&mut self) {}
 }

@@ -346,6 +346,12 @@ impl Sink for Response<'_> {
     fn reserve(&mut self, additional: usize) {
         self.out.reserve(additional);
     }
+
+    /// Hands the staged bytes to the session's sink now (see [`Sink::flush`]).
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.start()?;
+        self.stage.flush(self.out).map_err(|e| self.fail(e))
+    }
 }
 
 impl core::fmt::Debug for Response<'_> {

@@ -383,6 +383,7 @@ impl<const Q: usize> Session<Q> {
         let mut args = Args::empty();
         let stage = &mut self.stage;
         stage.clear();
+        device.message_started();
         loop {
             cur.skip_ws();
             match cur.peek() {
@@ -515,6 +516,7 @@ impl<const Q: usize> Session<Q> {
             state.failed = Some(e);
         }
         if let Some(e) = state.failed {
+            device.answer_refused();
             // Reported once per message, even when a handler already queued it.
             let last_is_430 = self
                 .status

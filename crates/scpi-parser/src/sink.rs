@@ -49,6 +49,19 @@ pub trait Sink {
     fn reserve(&mut self, additional: usize) {
         let _ = additional;
     }
+
+    /// Makes the final destination accept or refuse everything written so
+    /// far, now. A sink that holds bytes back (the SCPI
+    /// [`Response`](crate::Response) stages small writes) hands them on
+    /// here; the default does nothing, as every `write` already reached its
+    /// destination.
+    ///
+    /// Call it before a side effect that must not happen when the answer is
+    /// refused (elog-core consumes fetched records only after it succeeded).
+    #[inline]
+    fn flush(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
 }
 
 impl<S: Sink + ?Sized> Sink for &mut S {
@@ -65,6 +78,11 @@ impl<S: Sink + ?Sized> Sink for &mut S {
     #[inline]
     fn reserve(&mut self, additional: usize) {
         (**self).reserve(additional);
+    }
+
+    #[inline]
+    fn flush(&mut self) -> Result<(), SinkError> {
+        (**self).flush()
     }
 }
 

@@ -29,8 +29,8 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use elog_core::{
-    Calc, CalcList, ChannelId, Duration, Engine, Format, Instant, Limits, State, Timebase,
-    TimestampMode, fetch_count,
+    Calc, CalcList, ChannelId, Duration, Engine, FetchMark, Format, Instant, Limits, State,
+    Timebase, TimestampMode, fetch_count,
 };
 use scpi_parser::{Call, Device, Error, Identity};
 
@@ -103,6 +103,8 @@ pub struct ElogInstrument {
     now: Instant,
     timebase: Timebase,
     numeric_number: i64,
+    /// Where reading stood when the current program message started.
+    fetch_mark: Option<FetchMark>,
 }
 
 impl Default for ElogInstrument {
@@ -126,6 +128,7 @@ impl ElogInstrument {
             now: Instant::ZERO,
             timebase: Timebase::default(),
             numeric_number: 0,
+            fetch_mark: None,
         }
     }
 
@@ -452,6 +455,18 @@ impl Device for ElogInstrument {
             Command::NumericNumberQuery => call.response().nr1(self.numeric_number)?,
         }
         Ok(())
+    }
+
+    fn message_started(&mut self) {
+        self.fetch_mark = self.engine.fetch_mark();
+    }
+
+    fn answer_refused(&mut self) {
+        // The FETCh? answers of this message will not reach the client: the
+        // records (and a +203 count) they took are read again next time.
+        if let Some(mark) = self.fetch_mark.take() {
+            self.engine.rewind_fetch(mark);
+        }
     }
 
     fn identity(&self) -> Identity<'_> {
