@@ -412,6 +412,12 @@ impl<const Q: usize> Session<Q> {
                     path = r.next_path;
                     (r.leaf, Some(r.node), r.suffixes, query)
                 }
+                None if cur.peek() == Some(b'*')
+                    && let Some((leaf, query, end)) = tree.common_direct(cur.s, cur.pos) =>
+                {
+                    cur.pos = end;
+                    (leaf, None, Suffixes::default(), query)
+                }
                 None => {
                     let header = match parse_header(&mut cur) {
                         Ok(h) => h,

@@ -580,7 +580,34 @@ impl<C: Copy, const N: usize> Tree<C, N> {
 
     /// Resolves a common command name.
     pub(crate) fn common(&self, name: &[u8], query: bool) -> Option<Leaf<C>> {
-        let k = key(name);
+        self.common_by_key(key(name), query)
+    }
+
+    /// The fast path for a common command header (`*IDN?`) that ends its
+    /// unit, in the manner of [`Tree::resolve_direct`]: `None` sends
+    /// anything else to the general path.
+    #[inline(never)]
+    pub(crate) fn common_direct(&self, s: &[u8], pos: usize) -> Option<(Leaf<C>, bool, usize)> {
+        let start = pos + 1;
+        if !s.get(start).is_some_and(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        let (k, len) = mnemonic_key(s, start)?;
+        let mut end = start + len;
+        let query = s.get(end) == Some(&b'?');
+        if query {
+            end += 1;
+        }
+        match s.get(end) {
+            None | Some(b';') => {}
+            Some(&c) if is_ws(c) => {}
+            Some(_) => return None,
+        }
+        Some((self.common_by_key(k, query)?, query, end))
+    }
+
+    #[inline]
+    fn common_by_key(&self, k: u128, query: bool) -> Option<Leaf<C>> {
         self.commons[..self.commons_len]
             .iter()
             .find(|c| c.key == k)
@@ -1203,6 +1230,50 @@ mod tests {
             let want = (run <= MAX_MNEMONIC_LEN).then(|| (key(&s[..run]), run));
             proptest::prop_assert_eq!(mnemonic_key(&s, 0), want);
         }
+    }
+
+    #[test]
+    fn common_direct_agrees_with_general() {
+        let t = tree();
+        let mut taken = 0;
+        for h in [
+            "*VER?",
+            "*ver?",
+            "*IDN?",
+            "*idn?;*CLS",
+            "*CLS",
+            "*cls ",
+            "*ESE 1",
+            "*VER",
+            "*FOO?",
+            "*VER?x",
+            "*VE1?",
+            "*VER:X",
+            "*_A",
+            "*",
+            "*?",
+            "*RST\t",
+            "*OPC?;",
+            "*ESR?",
+        ] {
+            let s = h.as_bytes();
+            let general = {
+                let mut c = Cursor::new(s);
+                parse_header(&mut c).ok().and_then(|hd| {
+                    let leaf = t.common(hd.body, hd.query)?;
+                    Some((std::format!("{:?}", leaf.target), hd.query, c.pos))
+                })
+            };
+            if let Some((leaf, q, end)) = t.common_direct(s, 0) {
+                taken += 1;
+                assert_eq!(
+                    Some((std::format!("{:?}", leaf.target), q, end)),
+                    general,
+                    "{h}"
+                );
+            }
+        }
+        assert_eq!(taken, 10);
     }
 
     #[test]
