@@ -47,6 +47,35 @@ enum Scan {
     Indefinite,
 }
 
+/// The index of the first byte of `s` that is one of `set` (`s.len()` if
+/// none). Eight bytes at a time: each "has a zero byte" mask may flag bytes
+/// above a true hit, but its lowest bit is exact, and so is the lowest bit
+/// of their union.
+#[inline]
+fn first_of<const N: usize>(s: &[u8], set: [u8; N]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = s.get(i..i + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(b);
+        let mut m = 0;
+        for c in set {
+            let x = w ^ (ONES * u64::from(c));
+            m |= x.wrapping_sub(ONES) & !x & HIGH;
+        }
+        if m != 0 {
+            return i + (m.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    s[i..]
+        .iter()
+        .position(|b| set.contains(b))
+        .map_or(s.len(), |k| i + k)
+}
+
 /// A block-aware, bounded message accumulator over the buffer `B`.
 ///
 /// ```
@@ -122,6 +151,18 @@ impl<B: AsMut<[u8]>> Framer<B> {
                     Scan::Block(left - take)
                 };
                 self.cr = false;
+                continue;
+            }
+            // Plain text and strings: jump to the next byte that can change
+            // the state.
+            let k = match self.state {
+                Scan::Normal => first_of(&input[i..], [b'\n', b'"', b'\'', b'#']),
+                Scan::Quote(q) => first_of(&input[i..], [b'\n', q]),
+                _ => 0,
+            };
+            if k > 0 {
+                self.cr = input[i + k - 1] == b'\r';
+                i += k;
                 continue;
             }
             let b = input[i];
@@ -282,6 +323,34 @@ fn unreachable_block() -> Scan {
 mod tests {
     use super::*;
     use alloc::vec::Vec;
+
+    #[test]
+    fn first_of_matches_the_byte_rule() {
+        let alphabet = b"ab\r\n\"'#\x00\xff;:? ";
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        for len in 0..40 {
+            for _ in 0..50 {
+                let s: Vec<u8> = (0..len)
+                    .map(|_| {
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        alphabet[(x % alphabet.len() as u64) as usize]
+                    })
+                    .collect();
+                let want = s
+                    .iter()
+                    .position(|&b| matches!(b, b'\n' | b'"' | b'\'' | b'#'))
+                    .unwrap_or(s.len());
+                assert_eq!(first_of(&s, [b'\n', b'"', b'\'', b'#']), want, "{s:?}");
+                let want = s
+                    .iter()
+                    .position(|&b| b == b'\n' || b == b'\'')
+                    .unwrap_or(s.len());
+                assert_eq!(first_of(&s, [b'\n', b'\'']), want, "{s:?}");
+            }
+        }
+    }
 
     /// Frames `input` fed in `chunks`; overruns show as `None`.
     fn frame<B: AsMut<[u8]>>(f: &mut Framer<B>, chunks: &[&[u8]]) -> Vec<Option<Vec<u8>>> {
