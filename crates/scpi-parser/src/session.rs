@@ -39,7 +39,9 @@ pub struct Call<'a> {
 }
 
 impl<'a> Call<'a> {
-    /// The validated parameters.
+    /// The validated parameters, borrowed for the whole unit (not from the
+    /// `Call`), so a handler can iterate them while it writes the response or
+    /// queues errors.
     #[inline]
     pub fn args(&self) -> &'a Args<'a> {
         self.args
