@@ -207,19 +207,12 @@ fn schubfach(c: u32, q: i32, lower_closer: bool) -> (u32, i32) {
     // Interval ends are excluded for odd `c` (round-to-even reads them back
     // as the neighbours).
     let open = c & 1;
-    let cb = c << 2;
-    let cbr = cb + 2;
-    let (cbl, k) = if lower_closer {
-        (cb - 1, floor_log10_three_quarters_pow2(q))
-    } else {
-        (cb - 2, floor_log10_pow2(q))
-    };
-    // 1 ≤ h ≤ 4: `cb·2^q·10^-k` = `(cb << h)·g / 2^64`.
-    let h = (q + floor_log2_pow10(-k) + 1) as u32;
+    let (cbl, cb, cbr, k, h) = interval(u64::from(c), q, lower_closer);
+    // `(cb << h)·g / 2^64`; `cbr << h` < 2^31 for `c` < 2^24.
     let g = POW10[(-k - POW10_MIN_EXP) as usize];
-    let vbl = round_to_odd(g, cbl << h);
-    let vb = round_to_odd(g, cb << h);
-    let vbr = round_to_odd(g, cbr << h);
+    let vbl = round_to_odd(g, (cbl << h) as u32);
+    let vb = round_to_odd(g, (cb << h) as u32);
+    let vbr = round_to_odd(g, (cbr << h) as u32);
     let (digits, k) = pick(
         u64::from(vb),
         u64::from(vbl + open),
@@ -228,6 +221,22 @@ fn schubfach(c: u32, q: i32, lower_closer: bool) -> (u32, i32) {
     );
     // At most `vb / 4 + 1`: it fits.
     (digits as u32, k)
+}
+
+/// Schubfach's scaled interval of `c·2^q` (f32 and f64 alike): four times
+/// the value and its two rounding bounds `(cbl, cb, cbr)`, the decimal
+/// exponent `k` of the scale, and the shift `h` (1 ≤ h ≤ 4) with which
+/// `cb·2^q·10^-k` = `(cb << h)·g / 2^width` for the table entry `g`.
+#[inline(always)]
+fn interval(c: u64, q: i32, lower_closer: bool) -> (u64, u64, u64, i32, u32) {
+    let cb = c << 2;
+    let (cbl, k) = if lower_closer {
+        (cb - 1, floor_log10_three_quarters_pow2(q))
+    } else {
+        (cb - 2, floor_log10_pow2(q))
+    };
+    let h = (q + floor_log2_pow10(-k) + 1) as u32;
+    (cbl, cb, cb + 2, k, h)
 }
 
 /// Schubfach's choice (f32 and f64 alike) from the scaled value `vb` and the
@@ -944,15 +953,8 @@ pub(crate) fn f64_to_decimal(bits: u64) -> (u64, i32) {
 #[inline(always)]
 fn schubfach_64(c: u64, q: i32, lower_closer: bool) -> (u64, i32) {
     let open = c & 1;
-    let cb = c << 2;
-    let cbr = cb + 2;
-    let (cbl, k) = if lower_closer {
-        (cb - 1, floor_log10_three_quarters_pow2(q))
-    } else {
-        (cb - 2, floor_log10_pow2(q))
-    };
-    // 1 ≤ h ≤ 4: `cb·2^q·10^-k` = `(cb << h)·g / 2^128`.
-    let h = (q + floor_log2_pow10(-k) + 1) as u32;
+    let (cbl, cb, cbr, k, h) = interval(c, q, lower_closer);
+    // `(cb << h)·g / 2^128`.
     let (hi, lo) = POW10_128[(-k - POW10_128_MIN_EXP) as usize];
     let vbl = round_to_odd_128(hi, lo, cbl << h);
     let vb = round_to_odd_128(hi, lo, cb << h);
