@@ -4,6 +4,7 @@
 
 use crate::error::{Error, code};
 use crate::nrf;
+use crate::scan::first_of;
 use crate::text::Str;
 
 /// The longest program mnemonic, character data or suffix (IEEE 488.2 §7.6.1.2).
@@ -188,26 +189,6 @@ pub(crate) fn parse_header<'a>(cur: &mut Cursor<'a>) -> Result<Header<'a>, Error
     }
 }
 
-/// The index of the first `c` in `s` at or after `from`, eight bytes at a
-/// time (the "has a zero byte" test on `word ^ c`; its lowest hit is exact).
-#[inline]
-fn find_byte(s: &[u8], from: usize, c: u8) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut i = from;
-    while let Some(chunk) = s.get(i..i + 8) {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(w) ^ (ONES * u64::from(c));
-        let hit = x.wrapping_sub(ONES) & !x & HIGH;
-        if hit != 0 {
-            return Some(i + (hit.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    s.get(i..)?.iter().position(|&b| b == c).map(|k| i + k)
-}
-
 /// Lexes one program data element at the cursor (white space skipped).
 pub(crate) fn lex_token<'a>(cur: &mut Cursor<'a>) -> Result<Token<'a>, Error> {
     let s = cur.s;
@@ -221,7 +202,11 @@ pub(crate) fn lex_token<'a>(cur: &mut Cursor<'a>) -> Result<Token<'a>, Error> {
             let mut escaped = false;
             loop {
                 // The next quote character (a tight search loop).
-                match find_byte(s, i, c) {
+                match s
+                    .get(i..)
+                    .map(|r| i + first_of(r, [c]))
+                    .filter(|&k| k < s.len())
+                {
                     None => return Err(Error::new(code::INVALID_STRING_DATA)),
                     Some(k) => {
                         i = k;
@@ -386,23 +371,6 @@ pub(crate) fn next_separator(cur: &mut Cursor<'_>) -> Result<bool, Error> {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn word_search_finds_the_first_byte() {
-        let hay: std::vec::Vec<u8> = (0..40u8).map(|k| b'a' + k % 7).collect();
-        for from in 0..hay.len() + 2 {
-            for c in [b'a', b'c', b'g', b'z', 0x80, 0] {
-                let want = hay
-                    .get(from..)
-                    .and_then(|r| r.iter().position(|&b| b == c))
-                    .map(|k| from + k);
-                assert_eq!(find_byte(&hay, from, c), want, "{from} {c}");
-            }
-        }
-        // A byte one above the one sought must not hide it (borrow chain).
-        let s = [b'"' + 1, b'"', 0, 0, 0, 0, 0, 0, 0];
-        assert_eq!(find_byte(&s, 0, b'"'), Some(1));
-    }
-
     use super::*;
 
     fn tok(s: &str) -> Result<Token<'_>, i32> {

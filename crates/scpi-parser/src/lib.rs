@@ -22,6 +22,7 @@ pub mod number;
 pub mod params;
 mod queue;
 mod response;
+mod scan;
 mod session;
 mod shortest;
 pub mod sink;
