@@ -240,19 +240,12 @@ pub struct Args<'a> {
 
 impl<'a> Args<'a> {
     /// No parameters.
-    pub const EMPTY: Args<'static> = Args {
-        values: [Value::Absent; MAX_PARAMS],
-        count: 0,
-        spec: &[],
-        list: &[],
-        list_len: 0,
-        list_at: 0,
-    };
+    pub const EMPTY: Args<'static> = Args::empty();
 
-    /// No parameters, built in place (element-wise stores of `Absent`
-    /// instead of a copy of the whole constant).
+    /// No parameters, built in place when called at run time (element-wise
+    /// stores of `Absent` instead of a copy of the whole constant).
     #[inline]
-    pub(crate) fn empty() -> Args<'static> {
+    pub(crate) const fn empty() -> Args<'static> {
         Args {
             values: [Value::Absent; MAX_PARAMS],
             count: 0,
