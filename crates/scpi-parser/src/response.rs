@@ -60,12 +60,20 @@ impl Stage {
         }
     }
 
-    /// The next `N` bytes of the stage, when it has room for them.
+    /// Lets `write` put up to `N` bytes straight into the stage (it returns
+    /// how many it wrote); `false`, and nothing written, when the stage has
+    /// no room for `N`.
     #[inline]
-    fn room<const N: usize>(&mut self) -> Option<&mut [u8; N]> {
-        self.buf
+    fn place<const N: usize>(&mut self, write: impl FnOnce(&mut [u8; N]) -> usize) -> bool {
+        let Some(room) = self
+            .buf
             .get_mut(self.len..self.len + N)
-            .and_then(|b| b.try_into().ok())
+            .and_then(|b| <&mut [u8; N]>::try_from(b).ok())
+        else {
+            return false;
+        };
+        self.len += write(room).min(N);
+        true
     }
 
     /// Forgets staged bytes (of a message that stopped).
@@ -235,9 +243,7 @@ impl<'a> Response<'a> {
     pub fn nr3_f32(&mut self, v: f32) -> Result<(), Error> {
         self.start()?;
         // Formatted in place when the stage has room (no copy).
-        if let Some(slot) = self.stage.room::<{ number::NR3_F32_LEN }>() {
-            let n = number::format_nr3_f32(v, slot);
-            self.stage.len += n;
+        if self.stage.place(|b| number::format_nr3_f32(v, b)) {
             return Ok(());
         }
         Ok(number::write_nr3_f32(self, v)?)

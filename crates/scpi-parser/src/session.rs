@@ -454,13 +454,13 @@ impl<const Q: usize> Session<Q> {
                 }
             };
             // A unit without parameters that takes none needs no validation.
-            let bare = leaf.params.is_empty() && matches!(cur.peek(), None | Some(b';'));
-            let args_ok = match if bare {
+            let checked = if leaf.params.is_empty() && matches!(cur.peek(), None | Some(b';')) {
                 args.reset(leaf.params);
                 Checked::Ok
             } else {
                 check_params(&mut cur, leaf.params, &mut args)
-            } {
+            };
+            let args_ok = match checked {
                 Checked::Ok => true,
                 Checked::Refused(e) => {
                     self.status.log(e);
