@@ -3,17 +3,19 @@
 //! Source time is driven by the test ([`Acquisition::step_to`]), so record
 //! counts and timestamps are deterministic; nothing here measures time.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::Instant as WallInstant;
 
-use elog::acquisition::{Acquisition, shared};
+use common::{serve, simulated};
+use elog::acquisition::Acquisition;
 use elog::client::{
     Calc, CalcList, ClientError, ElogClient, ElogConfig, Event, Format, Record, RecordTime, State,
     TimestampMode,
 };
 use elog::elog_core::{Duration, Instant};
-use elog::server::{Server, ServerConfig, ServerHandle};
-use elog::{ChannelSpec, ElogInstrument, Simulator};
+use elog::server::{ServerConfig, ServerHandle};
 
 /// A server on a free port whose source time the test advances by hand.
 struct Rig {
@@ -24,17 +26,9 @@ struct Rig {
 
 impl Rig {
     fn new(specs: &[String]) -> Rig {
-        let instrument = shared(ElogInstrument::default());
-        let mut acquisition = Acquisition::new(instrument.clone());
-        let specs: Vec<ChannelSpec> = specs.iter().map(|s| s.parse().unwrap()).collect();
-        acquisition
-            .add_source(Simulator::from_specs(&specs))
-            .unwrap();
-        let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let server = Server::bind(ServerConfig::default().with_listen(listen), instrument)
-            .unwrap()
-            .spawn()
-            .unwrap();
+        let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+        let (instrument, acquisition) = simulated(&specs);
+        let server = serve(instrument, ServerConfig::default());
         Rig {
             acquisition,
             server: Some(server),
@@ -392,20 +386,8 @@ fn a_stalled_reader_is_told_how_many_records_were_lost() {
 fn the_blocking_iterator_reads_a_live_threaded_acquisition() {
     // Real threads and the wall clock; the iterator sleeps between polls.
     // Bounded: the stream's idle limit ends it if the server ever stalls.
-    let instrument = shared(ElogInstrument::default());
-    let mut acquisition = Acquisition::new(instrument.clone());
-    let specs: Vec<ChannelSpec> = ["AI 1/1=const:1.0@1000", "AI 1/2=const:-2.5@100"]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
-    acquisition
-        .add_source(Simulator::from_specs(&specs))
-        .unwrap();
-    let listen: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    let server = Server::bind(ServerConfig::default().with_listen(listen), instrument)
-        .unwrap()
-        .spawn()
-        .unwrap();
+    let (instrument, acquisition) = simulated(&["AI 1/1=const:1.0@1000", "AI 1/2=const:-2.5@100"]);
+    let server = serve(instrument, ServerConfig::default());
     let running = acquisition
         .start(elog::acquisition::AcquisitionConfig::default())
         .unwrap();

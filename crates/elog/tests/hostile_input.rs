@@ -10,34 +10,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration as StdDuration;
 
-use common::{Client, Rig};
+use common::{Client, Rig, Rng, eventually};
 use elog::server::ServerConfig;
-
-/// Polls `f` until it is true; panics after a generous bound (no timing asserted).
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..3000 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(StdDuration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
-
-/// xorshift64*: deterministic bytes.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
 
 /// A rig running an ELOG session, and a witness that checks it is intact.
 fn running_rig(config: ServerConfig) -> (Rig, Client) {

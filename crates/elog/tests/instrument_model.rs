@@ -3,13 +3,10 @@
 //! steps) must give the states, settings, answers and error codes the model
 //! predicts. Runs on the pure instrument (one `Session`, no sockets).
 
-use std::sync::Arc;
+mod common;
 
-use elog::acquisition::{Acquisition, SharedInstrument, lock, shared};
+use common::Local;
 use elog::elog_core::Instant;
-use elog::scpi_parser::Session;
-use elog::source::{ChannelSpec, Simulator};
-use elog::{ElogInstrument, instrument::ElogTree};
 use proptest::prelude::*;
 
 /// Channel names offered to ITEMs: three real ones (rates 1000, 100, 10 Hz)
@@ -226,63 +223,19 @@ fn command(op: &Op) -> String {
     }
 }
 
-struct Bench {
-    instrument: SharedInstrument,
-    acquisition: Acquisition,
-    tree: ElogTree,
-    session: Session,
-    now: i64,
-}
-
-impl Bench {
-    fn new() -> Self {
-        let instrument = shared(ElogInstrument::default());
-        let mut acquisition = Acquisition::new(Arc::clone(&instrument));
-        let specs: Vec<ChannelSpec> = ["a=const:1@1000", "b=const:-2@100", "c=const:3@10"]
-            .iter()
-            .map(|s| s.parse().unwrap())
-            .collect();
-        acquisition
-            .add_source(Simulator::from_specs(&specs))
-            .unwrap();
-        Self {
-            instrument,
-            acquisition,
-            tree: ElogInstrument::tree(),
-            session: Session::new(),
-            now: 0,
-        }
-    }
-
-    fn ask(&mut self, msg: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut inst = lock(&self.instrument);
-        self.session
-            .process(&self.tree, msg.as_bytes(), &mut *inst, &mut out);
-        out
-    }
-
-    fn errors(&mut self) -> Vec<i32> {
-        let mut codes = Vec::new();
-        while let Some(e) = self.session.pop_error() {
-            codes.push(e.code());
-        }
-        codes
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(96))]
 
     #[test]
     fn instrument_follows_the_model(ops in proptest::collection::vec(op(), 1..40)) {
-        let mut bench = Bench::new();
+        let mut bench = Local::new(&["a=const:1@1000", "b=const:-2@100", "c=const:3@10"]);
+        let mut now = 0;
         let mut model = Model::new();
         for op in &ops {
             let (want_errors, fetch_error) = model.apply(op);
             if let Op::Step(ms) = op {
-                bench.now += ms;
-                let failures = bench.acquisition.step_to(Instant::from_millis(bench.now));
+                now += ms;
+                let failures = bench.acquisition.step_to(Instant::from_millis(now));
                 prop_assert!(failures.is_empty());
                 continue;
             }

@@ -8,47 +8,28 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use common::Client;
-use elog::ElogInstrument;
-use elog::acquisition::{Acquisition, AcquisitionConfig, lock, shared};
-use elog::server::{Server, ServerConfig};
+use common::{Client, constant_emulator, eventually, serve, simulated};
+use elog::acquisition::{AcquisitionConfig, lock};
+use elog::server::ServerConfig;
 use elog::source::Source;
 use elog::source::moku::{MokuConfig, MokuSource};
-use moku_emulator::{Config, Emulator, Fault, FaultRule, Signal};
-
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(StdDuration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
+use moku_emulator::{Config, Emulator, Fault, FaultRule};
 
 #[test]
 fn moku_inputs_stream_into_elog_and_a_dead_stream_invalidates() {
-    let emu = Emulator::start(Config::default()).unwrap();
-    emu.set_input_signal(1, Signal::Constant(0.5));
-    emu.set_input_signal(2, Signal::Constant(-0.25));
+    let emu = constant_emulator();
     let source = MokuSource::connect(MokuConfig::new(emu.host()).with_rate(1000.0)).unwrap();
     assert_eq!(source.inputs(), 2, "Moku:Go has two inputs");
     let names: Vec<String> = source.channels().into_iter().map(|c| c.name).collect();
     assert_eq!(names, ["Input1", "Input2"]);
 
-    let instrument = shared(ElogInstrument::default());
-    let mut acq = Acquisition::new(Arc::clone(&instrument));
+    let (instrument, mut acq) = simulated(&[]);
     acq.add_source(source).unwrap();
     let running = acq
         .start(AcquisitionConfig::default().with_tick(StdDuration::from_millis(20)))
         .unwrap();
-    let server = Server::bind(
-        ServerConfig::default().with_listen("127.0.0.1:0".parse().unwrap()),
-        Arc::clone(&instrument),
-    )
-    .unwrap();
-    let mut c = Client::connect(server.local_addr().unwrap());
-    let _handle = server.spawn().unwrap();
+    let server = serve(Arc::clone(&instrument), ServerConfig::default());
+    let mut c = Client::connect(server.local_addr());
 
     assert_eq!(
         c.ask(":CHANNEL:NAMES?"),

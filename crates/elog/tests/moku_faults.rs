@@ -14,26 +14,14 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use common::Client;
-use elog::ElogInstrument;
-use elog::acquisition::{Acquisition, AcquisitionConfig, AcquisitionHandle, shared};
+use common::{Client, constant_emulator, eventually, serve, simulated};
+use elog::acquisition::{AcquisitionConfig, AcquisitionHandle};
 use elog::moku_client::{ApiCode, ConnectOptions, Datalogger, Error, Timeouts};
-use elog::server::{Server, ServerConfig, ServerHandle};
+use elog::server::{ServerConfig, ServerHandle};
 use elog::source::moku::{MokuConfig, MokuSource, MokuSourceError};
-use moku_emulator::{Config, Emulator, Fault, FaultRule, Signal};
-
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(StdDuration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
+use moku_emulator::{Config, Emulator, Fault, FaultRule};
 
 /// An emulator streaming constants into a running ELOG session over TCP.
 struct Bench {
@@ -51,24 +39,15 @@ impl Bench {
     }
 
     fn start_with(config: impl FnOnce(MokuConfig) -> MokuConfig) -> Bench {
-        let emu = Emulator::start(Config::default()).unwrap();
-        emu.set_input_signal(1, Signal::Constant(0.5));
-        emu.set_input_signal(2, Signal::Constant(-0.25));
+        let emu = constant_emulator();
         let source =
             MokuSource::connect(config(MokuConfig::new(emu.host()).with_rate(1000.0))).unwrap();
-        let instrument = shared(ElogInstrument::default());
-        let mut acq = Acquisition::new(Arc::clone(&instrument));
+        let (instrument, mut acq) = simulated(&[]);
         acq.add_source(source).unwrap();
         let acquisition = acq
             .start(AcquisitionConfig::default().with_tick(StdDuration::from_millis(10)))
             .unwrap();
-        let server = Server::bind(
-            ServerConfig::default().with_listen("127.0.0.1:0".parse().unwrap()),
-            instrument,
-        )
-        .unwrap()
-        .spawn()
-        .unwrap();
+        let server = serve(instrument, ServerConfig::default());
         let mut client = Client::connect(server.local_addr());
         client.send(":ELOG:ITEM \"Input1\",\"Input2\";:ELOG:PER 0.05;:ELOG:TIM ELOG;:ELOG:STAR");
         client.no_error();

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::time::Duration as StdDuration;
 
-use common::{Client, Rig};
+use common::{Client, Rig, Rng};
 use elog::acquisition::lock;
 use elog::server::{DEFAULT_MAX_CONNECTIONS, ServerConfig};
 
@@ -26,21 +26,6 @@ struct Seen {
     /// ELOG timestamps (µs) of the records this connection fetched, in arrival order.
     times: Vec<i64>,
     answers: usize,
-}
-
-/// Small deterministic generator (xorshift64*), one per connection.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 fn check_record(fields: &[&str]) -> i64 {

@@ -6,24 +6,12 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use common::{Client, Rig};
-use elog::acquisition::{Acquisition, AcquisitionConfig, shared};
-use elog::server::{DEFAULT_LISTEN, Server, ServerConfig};
-use elog::{ChannelSpec, ElogInstrument, Simulator};
-
-/// Polls `f` until it is true; panics after a generous bound (no timing asserted).
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..2000 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(StdDuration::from_millis(10));
-    }
-    panic!("timed out waiting for {what}");
-}
+use common::{Client, Rig, eventually, serve, simulated};
+use elog::ElogInstrument;
+use elog::acquisition::{AcquisitionConfig, shared};
+use elog::server::{DEFAULT_LISTEN, ServerConfig};
 
 #[test]
 fn default_config_is_oxygens_port() {
@@ -145,15 +133,8 @@ fn idle_connections_are_closed() {
 
 #[test]
 fn shutdown_closes_everything() {
-    let instrument = shared(ElogInstrument::default());
-    let server = Server::bind(
-        ServerConfig::default().with_listen("127.0.0.1:0".parse().unwrap()),
-        instrument,
-    )
-    .unwrap();
-    let addr = server.local_addr().unwrap();
-    let handle = server.spawn().unwrap();
-    let mut a = Client::connect(addr);
+    let handle = serve(shared(ElogInstrument::default()), ServerConfig::default());
+    let mut a = Client::connect(handle.local_addr());
     assert!(a.ask("*IDN?").starts_with("elog,"));
     handle.shutdown();
     assert!(a.closed());
@@ -163,23 +144,12 @@ fn shutdown_closes_everything() {
 /// are gap-less (polled with a generous bound; no duration is asserted).
 #[test]
 fn threaded_acquisition_end_to_end() {
-    let instrument = shared(ElogInstrument::default());
-    let mut acq = Acquisition::new(Arc::clone(&instrument));
-    let specs: Vec<ChannelSpec> = ["AI 1/1=const:1.0@1000", "AI 1/2=sine:1:10@10000"]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
-    acq.add_source(Simulator::from_specs(&specs)).unwrap();
+    let (instrument, acq) = simulated(&["AI 1/1=const:1.0@1000", "AI 1/2=sine:1:10@10000"]);
     let running = acq
         .start(AcquisitionConfig::default().with_tick(StdDuration::from_millis(5)))
         .unwrap();
-    let server = Server::bind(
-        ServerConfig::default().with_listen("127.0.0.1:0".parse().unwrap()),
-        instrument,
-    )
-    .unwrap();
-    let mut c = Client::connect(server.local_addr().unwrap());
-    let _handle = server.spawn().unwrap();
+    let server = serve(instrument, ServerConfig::default());
+    let mut c = Client::connect(server.local_addr());
     c.send(":ELOG:ITEM \"AI 1/1\",\"AI 1/2\";:ELOG:PER 0.05;:ELOG:TIM ELOG;:ELOG:STAR");
     let mut times = Vec::new();
     eventually("10 records", || {

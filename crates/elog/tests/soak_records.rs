@@ -13,14 +13,11 @@
 //! The normal suite runs about a minute of source time; the 10-minute soak is
 //! `#[ignore]`d (`cargo test --release -p elog --test soak_records -- --ignored`).
 
-use std::sync::Arc;
+mod common;
 
-use elog::ElogInstrument;
-use elog::acquisition::{Acquisition, SharedInstrument, lock, shared};
+use common::{Local, Rng};
+use elog::acquisition::lock;
 use elog::elog_core::Instant;
-use elog::instrument::ElogTree;
-use elog::scpi_parser::Session;
-use elog::source::{ChannelSpec, Simulator};
 
 /// The period, in milliseconds and microseconds.
 const PERIOD_US: i64 = 1000;
@@ -30,26 +27,9 @@ const RETAINED: i64 = 20_000;
 /// Fields per record: timestamp + 4 channels × (AVG, MIN, MAX).
 const FIELDS: usize = 13;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 /// The instrument driven through a SCPI session, its acquisition stepped by hand.
 struct Soak {
-    instrument: SharedInstrument,
-    acquisition: Acquisition,
-    tree: ElogTree,
-    session: Session,
+    local: Local,
     /// Source time reached, in microseconds.
     now_us: i64,
     /// Records fetched so far (the next one expected is `fetched + 1`).
@@ -60,25 +40,13 @@ struct Soak {
 
 impl Soak {
     fn new() -> Soak {
-        let instrument = shared(ElogInstrument::default());
-        let mut acquisition = Acquisition::new(Arc::clone(&instrument));
-        let specs: Vec<ChannelSpec> = [
-            "A=const:1.25@1000",
-            "B=const:-3.5@2000",
-            "C=sine:2:7@5000",
-            "D=ramp:1:3@10000",
-        ]
-        .iter()
-        .map(|s| s.parse().unwrap())
-        .collect();
-        acquisition
-            .add_source(Simulator::from_specs(&specs))
-            .unwrap();
         let mut soak = Soak {
-            instrument,
-            acquisition,
-            tree: ElogInstrument::tree(),
-            session: Session::new(),
+            local: Local::new(&[
+                "A=const:1.25@1000",
+                "B=const:-3.5@2000",
+                "C=sine:2:7@5000",
+                "D=ramp:1:3@10000",
+            ]),
             now_us: 0,
             fetched: 0,
             lost: 0,
@@ -92,23 +60,20 @@ impl Soak {
     }
 
     fn ask(&mut self, msg: &str) -> String {
-        let mut out = Vec::new();
-        let mut inst = lock(&self.instrument);
-        self.session
-            .process(&self.tree, msg.as_bytes(), &mut *inst, &mut out);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(self.local.ask(msg)).unwrap()
     }
 
     fn step_us(&mut self, us: i64) {
         self.now_us += us;
         let failures = self
+            .local
             .acquisition
             .step_to(Instant::from_nanos(self.now_us * 1000));
         assert!(failures.is_empty());
     }
 
     fn available(&self) -> i64 {
-        lock(&self.instrument).engine().available() as i64
+        lock(&self.local.instrument).engine().available() as i64
     }
 
     /// Checks one answer unit (records or `NONE`); returns how many records it held.
@@ -251,7 +216,7 @@ fn soak(normal_secs: i64, stall_secs: i64, seed: u64) -> (i64, i64, i64) {
     );
     s.lost = expected_lost;
     assert_eq!(
-        lock(&s.instrument).engine().lost_total() as i64,
+        lock(&s.local.instrument).engine().lost_total() as i64,
         expected_lost
     );
     // Reading resumes cleanly.
