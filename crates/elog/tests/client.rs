@@ -2,6 +2,7 @@
 //!
 //! Source time is driven by the test ([`Acquisition::step_to`]), so record
 //! counts and timestamps are deterministic; nothing here measures time.
+#![cfg(feature = "tcp")]
 
 mod common;
 

@@ -5,6 +5,7 @@
 //!
 //! These peers are scripts on purpose: the real server in this workspace
 //! (tested in `client.rs`) neither writes OXYGEN's variants nor misbehaves.
+#![cfg(feature = "tcp")]
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpListener};
