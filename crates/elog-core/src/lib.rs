@@ -120,6 +120,11 @@ pub mod time;
 #[doc = include_str!("../../../docs/elog.md")]
 mod elog_md {}
 
+/// The crate README (its crates.io page), compiled so its example stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+mod readme {}
+
 pub use catalog::{ChannelCatalog, ChannelId, ChannelInfo, StaticCatalog};
 pub use config::{Calc, CalcList, Format, Limits, TimestampMode};
 pub use decode::{DecodeError, DecodeErrorKind, Layout, decode};

@@ -39,64 +39,31 @@ struct Digits {
 }
 
 impl Digits {
-    /// Splits `zmij`'s shortest output (`-1.25e-7`, `123.0`, `1e30`) into digits.
-    fn parse(text: &[u8]) -> Self {
+    /// The digits of `±digits·10^exp10` (`digits` ≥ 1, at most 17 decimal
+    /// digits), as the crate's Schubfach gives them.
+    fn from_decimal(neg: bool, digits: u64, exp10: i32) -> Self {
         let mut d = Digits {
-            neg: false,
+            neg,
             buf: [0; 24],
             len: 0,
             point: 0,
         };
-        let mut i = 0;
-        if text.first() == Some(&b'-') {
-            d.neg = true;
-            i = 1;
+        let mut tmp = [0u8; 20];
+        let mut n = 0;
+        let mut v = digits;
+        while v > 0 {
+            tmp[n] = b'0' + (v % 10) as u8;
+            v /= 10;
+            n += 1;
         }
-        let mut seen_dot = false;
-        let mut int_digits: i32 = 0;
-        let mut leading_zeros: i32 = 0;
-        while i < text.len() {
-            let c = text[i];
-            match c {
-                b'0'..=b'9' => {
-                    if !seen_dot {
-                        int_digits += 1;
-                    }
-                    if d.len == 0 && c == b'0' {
-                        leading_zeros += 1;
-                    } else if d.len < d.buf.len() {
-                        d.buf[d.len] = c;
-                        d.len += 1;
-                    }
-                }
-                b'.' => seen_dot = true,
-                b'e' | b'E' => break,
-                _ => {}
-            }
-            i += 1;
+        for (i, c) in tmp[..n].iter().rev().enumerate() {
+            d.buf[i] = *c;
         }
-        let mut exp: i32 = 0;
-        if i < text.len() {
-            i += 1; // 'e'
-            let mut eneg = false;
-            if let Some(&s) = text.get(i)
-                && (s == b'-' || s == b'+')
-            {
-                eneg = s == b'-';
-                i += 1;
-            }
-            while let Some(&c) = text.get(i) {
-                exp = exp * 10 + i32::from(c - b'0');
-                i += 1;
-            }
-            if eneg {
-                exp = -exp;
-            }
-        }
+        d.len = n;
         while d.len > 0 && d.buf[d.len - 1] == b'0' {
             d.len -= 1;
         }
-        d.point = int_digits - leading_zeros + exp;
+        d.point = n as i32 + exp10;
         d
     }
 
@@ -418,8 +385,12 @@ pub fn write_nr2_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkEr
     if write_non_finite(out, v)? {
         return Ok(());
     }
-    let mut buf = zmij::Buffer::new();
-    Digits::parse(buf.format_finite(v).as_bytes()).write_nr2(out)
+    let bits = v.to_bits();
+    if bits << 1 == 0 {
+        return out.write(b"0.0");
+    }
+    let (digits, exp10) = shortest::f64_to_decimal(bits);
+    Digits::from_decimal(bits >> 63 != 0, digits, exp10).write_nr2(out)
 }
 
 /// Writes a whole number of microseconds as NR2 seconds, exact, with trailing
@@ -755,6 +726,27 @@ mod tests {
             proptest::prop_assert!(!s.contains('E') && s.contains('.'));
             let back: f64 = s.parse().unwrap();
             proptest::prop_assert_eq!(back, v);
+        }
+
+        /// NR2 takes its digits from the crate's own f64 Schubfach: the same
+        /// shortest digits `zmij` gives, so no value grows a spurious tail.
+        #[test]
+        fn nr2_f64_digits_are_zmijs(
+            mantissa in 0u64..1 << 52,
+            exponent in 890u64..1155,
+            negative in proptest::bool::ANY,
+        ) {
+            let v = f64::from_bits(u64::from(negative) << 63 | exponent << 52 | mantissa);
+            let ours: f64 = nr2(v).parse().unwrap();
+            proptest::prop_assert_eq!(ours, v);
+            let mut z = zmij::Buffer::new();
+            let theirs = z.format_finite(v);
+            let digits = |t: &str| {
+                let mantissa = t.split(['e', 'E']).next().unwrap_or("");
+                let d: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+                d.trim_matches('0').len()
+            };
+            proptest::prop_assert_eq!(digits(&nr2(v)), digits(theirs), "{} vs {}", nr2(v), theirs);
         }
 
         #[test]
