@@ -18,7 +18,7 @@
 //! When a whole message arrives inside one input chunk, it is returned as a
 //! slice of that chunk (no copy).
 
-use crate::scan::first_of;
+use crate::byte_search::first_of;
 
 /// Result of [`Framer::feed`].
 #[derive(Debug, Eq, PartialEq)]

@@ -2,10 +2,10 @@
 //!
 //! Everything here borrows from the message; nothing allocates.
 
+use crate::byte_search::first_of;
 use crate::error::{Error, code};
 use crate::nrf;
-use crate::scan::first_of;
-use crate::text::Str;
+use crate::string_data::Str;
 
 /// The longest program mnemonic, character data or suffix (IEEE 488.2 §7.6.1.2).
 pub const MAX_MNEMONIC_LEN: usize = 12;

@@ -11,6 +11,7 @@ extern crate alloc;
 #[macro_use]
 extern crate std;
 
+mod byte_search;
 pub mod channel;
 mod device;
 pub mod error;
@@ -22,12 +23,11 @@ pub mod number;
 pub mod params;
 mod queue;
 mod response;
-mod scan;
 mod session;
-mod shortest;
+mod shortest_digits;
 pub mod sink;
 pub mod status;
-pub mod text;
+pub mod string_data;
 pub mod tree;
 pub mod units;
 
@@ -43,6 +43,10 @@ pub use session::{Call, Session};
 #[cfg(feature = "std")]
 pub use sink::IoSink;
 pub use sink::{Sink, SinkError, SliceSink};
-pub use text::Str;
+pub use string_data::Str;
 pub use tree::{Suffixes, Tree, TreeError};
 pub use units::Unit;
+
+/// The former name of [`string_data`].
+#[deprecated(since = "0.2.0", note = "renamed to `string_data`")]
+pub use string_data as text;

@@ -10,7 +10,7 @@
 //! Non-finite values are written as the SCPI-99 sentinels: NaN → `9.91E+37`,
 //! +∞ → `9.9E+37`, −∞ → `-9.9E+37` ([`NAN_TEXT`], [`INF_TEXT`], [`NINF_TEXT`]).
 
-use crate::shortest;
+use crate::shortest_digits;
 use crate::sink::{Sink, SinkError};
 
 /// SCPI's representation of "not a number" (SCPI-99 vol. 1 §7.2.1.5).
@@ -205,7 +205,7 @@ pub fn format_nr3_f32(v: f32, buf: &mut [u8; NR3_F32_LEN]) -> usize {
         // Zero (either sign) is written as `0.0E+0`.
         b"0.0E+0"
     } else if v.is_finite() {
-        let (digits, exp10) = shortest::f32_to_decimal(bits);
+        let (digits, exp10) = shortest_digits::f32_to_decimal(bits);
         return lay_out_nr3_f32(buf, bits >> 31 != 0, digits, exp10);
     } else if v.is_nan() {
         NAN_TEXT
@@ -331,7 +331,7 @@ pub fn write_nr3_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkEr
         // Zero (either sign) is written as `0.0E+0`.
         return out.write(b"0.0E+0");
     }
-    let (digits, exp10) = shortest::f64_to_decimal(bits);
+    let (digits, exp10) = shortest_digits::f64_to_decimal(bits);
     let mut b = [0u8; NR3_MAX_LEN];
     let end = lay_out_nr3_f64(&mut b, bits >> 63 != 0, digits, exp10);
     out.write(&b[..end])
@@ -389,7 +389,7 @@ pub fn write_nr2_f64<S: Sink + ?Sized>(out: &mut S, v: f64) -> Result<(), SinkEr
     if bits << 1 == 0 {
         return out.write(b"0.0");
     }
-    let (digits, exp10) = shortest::f64_to_decimal(bits);
+    let (digits, exp10) = shortest_digits::f64_to_decimal(bits);
     Digits::from_decimal(bits >> 63 != 0, digits, exp10).write_nr2(out)
 }
 
@@ -610,7 +610,7 @@ mod tests {
             };
         }
         let mut z = zmij::Buffer::new();
-        let (zd, ze) = crate::shortest::tests::decimal_of(z.format_finite(v).as_bytes())
+        let (zd, ze) = crate::shortest_digits::tests::decimal_of(z.format_finite(v).as_bytes())
             .ok_or_else(|| format!("{bits:#010x}: zmij text"))?;
         let ours = parse_nr3_strict(text);
         if ours == Some((v.is_sign_negative(), zd, ze)) {
@@ -695,7 +695,7 @@ mod tests {
             let v = f32::from_bits(bits);
             proptest::prop_assume!(v.is_finite() && v != 0.0);
             let mut r = ryu::Buffer::new();
-            let want = crate::shortest::tests::decimal_of(r.format_finite(v).as_bytes()).unwrap();
+            let want = crate::shortest_digits::tests::decimal_of(r.format_finite(v).as_bytes()).unwrap();
             let got = parse_nr3_strict(nr3_32(v).as_bytes());
             proptest::prop_assert_eq!(got, Some((v.is_sign_negative(), want.0, want.1)), "{}", v);
             check_nr3_f32_bits(bits).map_err(proptest::test_runner::TestCaseError::fail)?;
@@ -706,7 +706,7 @@ mod tests {
             let v = f64::from_bits(bits);
             proptest::prop_assume!(v.is_finite() && v != 0.0);
             let mut z = zmij::Buffer::new();
-            let want = crate::shortest::tests::decimal_of_64(z.format_finite(v).as_bytes()).unwrap();
+            let want = crate::shortest_digits::tests::decimal_of_64(z.format_finite(v).as_bytes()).unwrap();
             let got = parse_nr3_strict_with(nr3_64(v).as_bytes(), 16, 3);
             proptest::prop_assert_eq!(got, Some((v.is_sign_negative(), want.0, want.1)), "{}", v);
         }

@@ -9,7 +9,7 @@ use crate::channel::ChannelList;
 use crate::error::{Error, code};
 use crate::lexer::{Cursor, Token, lex_token, next_separator, skip_checked_separator};
 use crate::mnemonic::find_choice;
-use crate::text::Str;
+use crate::string_data::Str;
 use crate::units::{Unit, apply_suffix};
 
 /// The most fixed (non-list) parameters a command may declare.
