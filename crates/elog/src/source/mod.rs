@@ -16,6 +16,8 @@
 pub mod moku;
 mod simulated;
 mod spec;
+mod timing;
+mod waveform;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -24,8 +26,9 @@ use core::ops::Range;
 
 use elog_core::{Duration, Instant};
 
-pub use simulated::{Simulator, Waveform};
+pub use simulated::Simulator;
 pub use spec::{ChannelSpec, SpecError};
+pub use waveform::Waveform;
 
 /// A channel a source provides.
 #[derive(Clone, Debug, PartialEq)]

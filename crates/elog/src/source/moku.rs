@@ -20,7 +20,7 @@ use moku_client::li::ChunkSequence;
 use moku_client::limits::ModelLimits;
 use moku_client::{ConnectOptions, Datalogger, Num, StreamingOptions, Timeouts};
 
-use super::simulated::Timing;
+use super::timing::Timing;
 use super::{ChannelDecl, Progress, SampleBuffer, Source, SourceError};
 
 /// How to reach and run the Moku.

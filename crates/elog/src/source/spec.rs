@@ -19,7 +19,7 @@ use alloc::string::{String, ToString};
 use core::fmt;
 use core::str::FromStr;
 
-use super::simulated::Waveform;
+use super::waveform::Waveform;
 use crate::registry::{ChannelRegistry, MAX_RATE};
 
 /// A parsed simulated-channel specification.
