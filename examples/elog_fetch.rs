@@ -119,7 +119,8 @@ fn parse_items(text: &str) -> Result<Items, String> {
 
 fn parse_calcs(text: &str) -> Result<CalcList, String> {
     let calcs: Result<Vec<Calc>, _> = text.split(',').map(|c| Calc::parse(c.trim())).collect();
-    let calcs = calcs.map_err(|_| format!("{text:?}: the calculations are AVG, MIN, MAX and RMS"))?;
+    let calcs =
+        calcs.map_err(|_| format!("{text:?}: the calculations are AVG, MIN, MAX and RMS"))?;
     CalcList::new(&calcs).map_err(|_| format!("{text:?}: name each calculation once"))
 }
 
@@ -276,7 +277,10 @@ fn run(args: &Args, stop: &AtomicBool) -> Result<(), Failure> {
     let config = client.config().clone();
     let mut output = Output::open(args.csv.as_deref(), &config)?;
     let mut timeline = Timeline::new(&config);
-    let mut chart = args.plot.as_ref().map(|_| plot::PlotData::new(timeline.series()));
+    let mut chart = args
+        .plot
+        .as_ref()
+        .map(|_| plot::PlotData::new(timeline.series()));
     let started = Instant::now();
     let end = args.duration.map(|d| started + d);
     let mut status = Status::new(io::stderr().is_terminal() && !output.is_csv(), started);
@@ -358,8 +362,14 @@ fn run(args: &Args, stop: &AtomicBool) -> Result<(), Failure> {
     }
     if let (Some(path), Some(chart)) = (&args.plot, &chart) {
         let title = format!("ELOG {} — {} records", config.items.join(", "), s.records);
-        chart.write_svg(path, &title, timeline.x_label()).map_err(Failure)?;
-        eprintln!("chart: {} ({} points per line)", path.display(), chart.len());
+        chart
+            .write_svg(path, &title, timeline.x_label())
+            .map_err(Failure)?;
+        eprintln!(
+            "chart: {} ({} points per line)",
+            path.display(),
+            chart.len()
+        );
     }
     match outcome {
         End::Done => {

@@ -100,8 +100,9 @@ struct Args {
 }
 
 fn parse_spec(text: &str) -> Result<ChannelSpec, String> {
-    text.parse::<ChannelSpec>()
-        .map_err(|e| format!("{e} (expected NAME=KIND[:ARG]...@RATE, e.g. \"AI 1/1=const:1.0@100\")"))
+    text.parse::<ChannelSpec>().map_err(|e| {
+        format!("{e} (expected NAME=KIND[:ARG]...@RATE, e.g. \"AI 1/1=const:1.0@100\")")
+    })
 }
 
 fn positive(text: &str) -> Result<f64, String> {
@@ -180,7 +181,10 @@ fn run(args: Args) -> Result<(), String> {
         config = config.with_allow_list(args.allow);
     }
     let server = Server::bind(config, instrument).map_err(|e| {
-        format!("cannot listen on {} ({listen}): {e}; pick another port with --listen", args.listen)
+        format!(
+            "cannot listen on {} ({listen}): {e}; pick another port with --listen",
+            args.listen
+        )
     })?;
     let addr = server.local_addr().map_err(|e| e.to_string())?;
     let handle = server
@@ -193,7 +197,10 @@ fn run(args: Args) -> Result<(), String> {
 }
 
 /// The channel table: what `:CHANNELlist:NAMes?` will list, with rates and kinds.
-fn print_channels(instrument: &elog::acquisition::SharedInstrument, kinds: &HashMap<String, String>) {
+fn print_channels(
+    instrument: &elog::acquisition::SharedInstrument,
+    kinds: &HashMap<String, String>,
+) {
     let guard = lock(instrument);
     let width = guard
         .registry()
@@ -209,7 +216,11 @@ fn print_channels(instrument: &elog::acquisition::SharedInstrument, kinds: &Hash
             .sample_rate
             .map_or_else(|| "async".to_string(), |r| format!("{r}"));
         let kind = kinds.get(ch.name).map_or("", String::as_str);
-        outln!("{:>4}  {:<width$}  {rate:>10}  {kind}", ch.info.id.0, ch.name);
+        outln!(
+            "{:>4}  {:<width$}  {rate:>10}  {kind}",
+            ch.info.id.0,
+            ch.name
+        );
     }
 }
 

@@ -3,7 +3,7 @@
 //!
 //! Included with `#[path = "support/cli.rs"] #[macro_use] mod cli;` (examples are single
 //! files; this is not a library). Not every example uses every item.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
 use std::fmt;
 use std::io::{self, Write};
@@ -61,12 +61,16 @@ impl Endpoint {
             }
         };
         if host.is_empty() {
-            return Err(format!("{text:?}: the host is missing, e.g. {default_host}:{port}"));
+            return Err(format!(
+                "{text:?}: the host is missing, e.g. {default_host}:{port}"
+            ));
         }
         let addrs: Vec<SocketAddr> = (host.as_str(), port)
             .to_socket_addrs()
             .map_err(|e| {
-                format!("cannot resolve host {host:?} ({e}): give an IP address or a known host name")
+                format!(
+                    "cannot resolve host {host:?} ({e}): give an IP address or a known host name"
+                )
             })?
             .collect();
         if addrs.is_empty() {
