@@ -37,7 +37,7 @@ impl PlotData {
 
     /// Adds one record (`values` in series order).
     pub fn push(&mut self, secs: f64, values: &[f32]) {
-        let keep = self.seen % self.stride == 0;
+        let keep = self.seen.is_multiple_of(self.stride);
         self.seen += 1;
         if !keep {
             return;
@@ -53,20 +53,9 @@ impl PlotData {
 
     /// Halves the kept points and the rate of keeping new ones.
     fn thin(&mut self) {
-        let keep_even = |v: &mut Vec<f64>| {
-            let mut k = 0;
-            v.retain(|_| {
-                k += 1;
-                k % 2 == 1
-            });
-        };
         keep_even(&mut self.times);
-        for s in &mut self.values {
-            let mut k = 0;
-            s.retain(|_| {
-                k += 1;
-                k % 2 == 1
-            });
+        for series in &mut self.values {
+            keep_even(series);
         }
         self.stride *= 2;
     }
@@ -132,6 +121,15 @@ impl PlotData {
         root.present().map_err(|e| fail(&e))?;
         Ok(())
     }
+}
+
+/// Keeps the elements at even positions.
+fn keep_even<T>(v: &mut Vec<T>) {
+    let mut k = 0;
+    v.retain(|_| {
+        k += 1;
+        k % 2 == 1
+    });
 }
 
 /// The smallest and largest value, widened when they are equal.

@@ -405,18 +405,16 @@ impl ElogClient {
             if names.len() % 2 != 0 {
                 return None;
             }
-            Some(
-                names
-                    .chunks_exact(2)
-                    .map(|p| {
-                        let id = answer_parsing::unquote(p[0].trim_start_matches('('));
-                        Some(ChannelName {
-                            id: id.trim().parse().ok()?,
-                            name: answer_parsing::unquote(p[1].trim_end_matches(')')),
-                        })
+            names
+                .chunks_exact(2)
+                .map(|p| {
+                    let id = answer_parsing::unquote(p[0].trim_start_matches('('));
+                    Some(ChannelName {
+                        id: id.trim().parse().ok()?,
+                        name: answer_parsing::unquote(p[1].trim_end_matches(')')),
                     })
-                    .collect::<Option<Vec<_>>>()?,
-            )
+                })
+                .collect()
         })
     }
 
