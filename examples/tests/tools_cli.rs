@@ -4,6 +4,9 @@
 #![cfg(unix)]
 
 mod support;
+#[path = "../support/cli.rs"]
+#[macro_use]
+mod cli;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
@@ -181,4 +184,28 @@ fn a_closed_stdout_ends_every_example_quietly() {
     // A scpi_repl whose reader left.
     let out = run("scpi_repl", &["--version"]);
     assert!(out.status.success());
+}
+
+#[test]
+fn address_forms() {
+    let ok = |text: &str| cli::client_endpoint(text).unwrap().to_string();
+    assert_eq!(ok("localhost"), "localhost:10001");
+    assert_eq!(ok("localhost:5025"), "localhost:5025");
+    assert_eq!(ok("10021"), "127.0.0.1:10021");
+    assert_eq!(ok("0.0.0.0:5025"), "0.0.0.0:5025");
+    assert_eq!(ok("[::1]:5025"), "[::1]:5025");
+    assert_eq!(ok("[::1]"), "[::1]:10001");
+    assert_eq!(ok("::1"), "[::1]:10001");
+    let listen = cli::listen_endpoint("localhost:0").unwrap();
+    assert!(listen.listen_addr().ip().is_loopback());
+    for (bad, says) in [
+        ("", "empty address"),
+        ("host:99999", "is not a port"),
+        (":5025", "the host is missing"),
+        ("[::1", "needs its ']'"),
+        ("no-such-host.invalid", "cannot resolve host"),
+    ] {
+        let e = cli::client_endpoint(bad).unwrap_err();
+        assert!(e.contains(says), "{bad:?}: {e}");
+    }
 }

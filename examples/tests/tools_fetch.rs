@@ -3,6 +3,8 @@
 //! SVG chart is readable, and a second reader never hijacks a session.
 #![cfg(unix)]
 
+#[path = "../support/plot.rs"]
+mod plot;
 mod support;
 
 use std::fs;
@@ -227,4 +229,21 @@ fn an_unknown_item_is_refused_with_a_hint() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("AI 9/9") && err.contains("--list"), "{err}");
+}
+
+#[test]
+fn a_long_run_keeps_a_bounded_chart() {
+    let mut chart = plot::PlotData::new(vec!["a AVG".into(), "a MAX".into()]);
+    let n = 5 * plot::MAX_POINTS;
+    for k in 0..n {
+        let t = k as f64 * 0.001;
+        chart.push(t, &[t.sin() as f32, f32::NAN]);
+    }
+    assert!(chart.len() <= plot::MAX_POINTS && chart.len() >= plot::MAX_POINTS / 4);
+    let dir = scratch("chart");
+    let svg = dir.join("long.svg");
+    chart.write_svg(&svg, "long", "time (s)").unwrap();
+    let text = fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("\na AVG\n") && text.contains("\na MAX\n"));
+    let _ = fs::remove_dir_all(dir);
 }

@@ -9,8 +9,9 @@
 //! * **configure** items, period, calculations, format and timestamps with
 //!   `elog-core`'s types, each command checked against the error queue;
 //! * **run**: `start`/`stop`/`reset`/`state`, the error queue;
-//! * **read**: [`ElogClient::fetch`](crate::client::ElogClient::fetch) decodes one `FETCh?` answer (ASCII,
-//!   BIN_INTEL or BIN_MOTOROLA) with `elog-core`'s decoder, and
+//! * **read**: [`ElogClient::fetch`](crate::client::ElogClient::fetch) decodes `FETCh?` answers (ASCII,
+//!   BIN_INTEL or BIN_MOTOROLA) with `elog-core`'s decoder — `fetch(n)` at most
+//!   `n` records in one request, `fetch(0)` every record waiting — and
 //!   [`ElogClient::records`](crate::client::ElogClient::records) is a gap-less stream: it polls `FETCh?`, yields
 //!   every record once and in order, and reports records the server had to
 //!   drop (its positive-code error) as [`Event::Lost`](crate::client::Event::Lost), never silently.
@@ -27,14 +28,14 @@
 //! queries.
 //!
 //! ```no_run
-//! use elog::client::{ElogClient, ElogConfig, Event};
+//! use elog::client::{Calc, ElogClient, ElogConfig, Event};
 //!
 //! let mut client = ElogClient::connect("127.0.0.1:10001")?;
 //! client.configure(&ElogConfig::new(["AI 1/1", "AI 1/2"]))?;
 //! client.start()?;
 //! for event in client.records().take(100) {
 //!     match event? {
-//!         Event::Record(r) => println!("{} {:?} {:?}", r.seq, r.time, r.values),
+//!         Event::Record(r) => println!("{} {:?} {:?}", r.seq, r.time_secs(), r.get("AI 1/1", Calc::Avg)),
 //!         Event::Lost(lost) => eprintln!("lost {:?} records", lost.count),
 //!     }
 //! }
