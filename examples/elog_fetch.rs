@@ -379,8 +379,13 @@ fn run(args: &Args, stop: &AtomicBool) -> Result<(), Failure> {
             Ok(())
         }
         End::Failed(e) => {
-            let running = client.state().map(|st| st == State::Running);
-            if matches!(running, Ok(false)) {
+            // Stopped, or stopped and started again with another configuration.
+            let taken = match client.state() {
+                Ok(State::Running) => client.read_config().is_ok_and(|now| *now != config),
+                Ok(_) => true,
+                Err(_) => false,
+            };
+            if taken {
                 Err(Failure(format!(
                     "{e}\n  ELOG was stopped on the server while this tool was reading it: \
                      another client probably stopped it (:ELOG:STOP, or elog_fetch --force)"
