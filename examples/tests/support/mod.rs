@@ -2,14 +2,15 @@
 //! sockets on 127.0.0.1, signals sent with `kill`.
 //!
 //! The binaries are the ones `cargo test` builds next to this test
-//! (`target/<profile>/examples/`); when a test is run alone
-//! (`cargo test --test tools_fetch`) and they are missing, they are built with
-//! the same cargo first.
+//! (`target/<profile>/examples/`). A test run alone (`cargo test --test
+//! tools_fetch`) does not make cargo build examples: a binary that is missing
+//! or older than the sources (examples and crates) is then built with the
+//! same cargo first.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, ExitStatus, Output, Stdio};
 use std::sync::Mutex;
 use std::thread;
@@ -31,7 +32,7 @@ pub fn example(name: &str) -> PathBuf {
         .join("examples");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
     let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    if !path.exists() {
+    if !path.exists() || older_than_sources(&path) {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut cmd = Command::new(cargo);
         cmd.args(["build", "-p", "elog-examples", "--example", name]);
@@ -43,6 +44,39 @@ pub fn example(name: &str) -> PathBuf {
     }
     assert!(path.exists(), "{} is missing", path.display());
     path
+}
+
+/// Whether a file under `examples/` or `crates/*/src` changed after `binary` was built.
+fn older_than_sources(binary: &Path) -> bool {
+    let Ok(built) = binary.metadata().and_then(|m| m.modified()) else {
+        return true;
+    };
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut dirs = vec![examples.to_path_buf()];
+    if let Ok(crates) = std::fs::read_dir(examples.join("../crates")) {
+        dirs.extend(crates.flatten().map(|c| c.path().join("src")));
+    }
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if !path.ends_with("tests") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "toml")
+                && entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|m| m > built)
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A command for an example, stdin closed, stdout and stderr captured.
