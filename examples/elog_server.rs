@@ -1,12 +1,13 @@
 //! The main job: an ELOG instrument on a SCPI socket.
 //!
 //! ```text
-//! cargo run --release --example elog_server -- [--listen ADDR] [--channel SPEC]... [--moku HOST | --moku-emulator]
+//! cargo run --release --example elog_server -- [--listen ADDR] [--channel SPEC]... [--moku HOST | --moku-emulator] [-v]
 //! ```
 //!
-//! * `--listen ADDR` — where to accept connections (default `127.0.0.1:10001`;
-//!   `0.0.0.0:5025` for the generic SCPI port on every interface; port 0 picks
-//!   a free port). The bound address is printed as `listening on <addr>`.
+//! * `--listen ADDR` — where to accept connections: `HOST:PORT`, `HOST`
+//!   (port 10001) or `PORT` (on 127.0.0.1); default `127.0.0.1:10001`.
+//!   `0.0.0.0:5025` serves the generic SCPI port on every interface; port 0
+//!   picks a free port. The bound address is printed as `listening on <addr>`.
 //! * `--channel SPEC` — a simulated channel `NAME=KIND[:ARG]...@RATE` (repeat
 //!   for more): `const:V`, `sine:AMPLITUDE:FREQ`, `square:AMPLITUDE:FREQ`,
 //!   `ramp:AMPLITUDE:FREQ`, `noise:AMPLITUDE`; e.g.
@@ -16,198 +17,221 @@
 //! * `--max-connections N`, `--idle-timeout S`, `--allow IP` (repeatable) —
 //!   the server's limits (defaults 64, 3600 s, any address; see
 //!   `docs/reliability.md`).
+//! * `-v` (`-vv`, `-vvv`) or `RUST_LOG=info|debug|trace` — log to stderr.
 //!
+//! At start it prints its channel table (id, name, rate, kind) — the same
+//! channels `:CHANNELlist:NAMes?` lists — then `listening on <addr>`.
 //! With neither `--channel` nor a Moku the built-in demo set is served:
 //! `AI 1/1` const 1.0 @ 100 Hz, `AI 1/2` sine 2.5 V 5 Hz @ 1 kHz, `AI 1/3`
 //! square 1.0 V 10 Hz @ 10 kHz, `AI 1/4` noise 0.1 V @ 50 kHz.
 //! Runs until killed.
 
-use std::io::Write;
-use std::net::SocketAddr;
+#[path = "support/cli.rs"]
+#[macro_use]
+mod cli;
+
+use std::collections::HashMap;
+use std::net::IpAddr;
 use std::process::ExitCode;
 
-use elog::acquisition::{Acquisition, AcquisitionConfig, shared};
+use clap::Parser;
+use elog::acquisition::{Acquisition, AcquisitionConfig, lock, shared};
 use elog::server::{Server, ServerConfig};
 use elog::source::moku::{MokuConfig, MokuSource};
 use elog::{ChannelSpec, ElogInstrument, Simulator};
 
-const USAGE: &str = "\
-usage: elog_server [--listen ADDR] [--channel SPEC]... [--moku HOST | --moku-emulator]
+use cli::Endpoint;
 
-  --listen ADDR     listen address (default 127.0.0.1:10001; port 0 = any free port)
-  --channel SPEC    simulated channel NAME=KIND[:ARG]...@RATE (repeatable), KIND one of
-                    const:V  sine:AMPLITUDE:FREQ  square:AMPLITUDE:FREQ
-                    ramp:AMPLITUDE:FREQ  noise:AMPLITUDE
-                    e.g. --channel \"AI 1/1=const:1.0@100\" --channel \"AI 1/2=sine:2.5:5@1000\"
-  --moku HOST       stream the inputs of the Moku Datalogger at HOST (channels Input1..)
-  --moku-emulator   start a Moku emulator in-process and stream from it
-  --moku-rate HZ    Moku sample rate (default 1000)
-  --max-connections N   most simultaneous clients (default 64)
-  --idle-timeout S      close a client silent for S seconds (default 3600)
-  --allow IP        serve only this client address (repeatable; default: any)
-  -h, --help        this text
+/// The built-in demo channels (what `Simulator::demo` serves).
+const DEMO: [&str; 4] = [
+    "AI 1/1=const:1.0@100",
+    "AI 1/2=sine:2.5:5@1000",
+    "AI 1/3=square:1.0:10@10000",
+    "AI 1/4=noise:0.1@50000",
+];
 
-Without --channel and without a Moku, four demo channels AI 1/1..AI 1/4 are served.";
-
-enum Moku {
-    None,
-    Host(String),
-    Emulator,
-}
-
+/// An ELOG instrument over SCPI (DEWETRON OXYGEN's ELOG subsystem), fed by
+/// simulated channels or a Moku Datalogger.
+///
+/// Without --channel and without a Moku, four demo channels AI 1/1..AI 1/4
+/// are served. Clients list the channels with `:CHANNELlist:NAMes?`.
+#[derive(Parser, Debug)]
+#[command(name = "elog_server", version)]
 struct Args {
-    listen: SocketAddr,
+    /// Where to listen: HOST:PORT, HOST (port 10001) or PORT (on 127.0.0.1);
+    /// 0.0.0.0:5025 serves every interface, port 0 any free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:10001", value_parser = cli::listen_endpoint)]
+    listen: Endpoint,
+
+    /// A simulated channel NAME=KIND[:ARG]...@RATE (repeatable); KIND one of
+    /// const:V, sine:AMPLITUDE:FREQ, square:AMPLITUDE:FREQ,
+    /// ramp:AMPLITUDE:FREQ, noise:AMPLITUDE; e.g. "AI 1/2=sine:2.5:5@1000".
+    #[arg(long = "channel", value_name = "SPEC", value_parser = parse_spec)]
     channels: Vec<ChannelSpec>,
-    moku: Moku,
+
+    /// Stream the inputs of the Moku Datalogger at HOST (channels Input1..).
+    #[arg(long, value_name = "HOST", conflicts_with = "moku_emulator")]
+    moku: Option<String>,
+
+    /// Start a Moku emulator in-process and stream from it.
+    #[arg(long)]
+    moku_emulator: bool,
+
+    /// The Moku sample rate in Hz.
+    #[arg(long, value_name = "HZ", default_value_t = 1000.0, value_parser = positive)]
     moku_rate: f64,
-    server: ServerConfig,
+
+    /// The most simultaneous clients.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+
+    /// Close a client silent for S seconds.
+    #[arg(long, value_name = "S", default_value_t = 3600.0, value_parser = positive)]
+    idle_timeout: f64,
+
+    /// Serve only this client address (repeatable; default: any).
+    #[arg(long, value_name = "IP")]
+    allow: Vec<IpAddr>,
+
+    /// Log to stderr: -v connections and sessions (info), -vv debug, -vvv
+    /// trace. RUST_LOG overrides it.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
 }
 
-fn parse_args() -> Result<Option<Args>, String> {
-    let mut args = Args {
-        listen: elog::server::DEFAULT_LISTEN,
-        channels: Vec::new(),
-        moku: Moku::None,
-        moku_rate: 1000.0,
-        server: ServerConfig::default(),
-    };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |name: &str| it.next().ok_or(format!("{name} needs a value"));
-        match a.as_str() {
-            "-h" | "--help" => return Ok(None),
-            "--listen" => {
-                let v = value("--listen")?;
-                args.listen = v
-                    .parse()
-                    .map_err(|e| format!("--listen {v:?}: {e} (expected e.g. 127.0.0.1:10001)"))?;
-            }
-            "--channel" => {
-                let v = value("--channel")?;
-                args.channels
-                    .push(v.parse().map_err(|e| format!("--channel {v:?}: {e}"))?);
-            }
-            "--moku" => {
-                let v = value("--moku")?;
-                if !matches!(args.moku, Moku::None) {
-                    return Err("--moku and --moku-emulator exclude each other".into());
-                }
-                args.moku = Moku::Host(v);
-            }
-            "--moku-emulator" => {
-                if !matches!(args.moku, Moku::None) {
-                    return Err("--moku and --moku-emulator exclude each other".into());
-                }
-                args.moku = Moku::Emulator;
-            }
-            "--moku-rate" => {
-                let v = value("--moku-rate")?;
-                args.moku_rate = v
-                    .parse()
-                    .ok()
-                    .filter(|r: &f64| r.is_finite() && *r > 0.0)
-                    .ok_or(format!("--moku-rate {v:?}: expected a rate in Hz"))?;
-            }
-            "--max-connections" => {
-                let v = value("--max-connections")?;
-                let n = v
-                    .parse()
-                    .ok()
-                    .filter(|n: &usize| *n > 0)
-                    .ok_or(format!("--max-connections {v:?}: expected a count above 0"))?;
-                args.server = args.server.with_max_connections(n);
-            }
-            "--idle-timeout" => {
-                let v = value("--idle-timeout")?;
-                let secs = v
-                    .parse()
-                    .ok()
-                    .filter(|s: &f64| s.is_finite() && *s > 0.0 && *s < 1e9)
-                    .ok_or(format!("--idle-timeout {v:?}: expected seconds above 0"))?;
-                args.server = args
-                    .server
-                    .with_idle_timeout(std::time::Duration::from_secs_f64(secs));
-            }
-            "--allow" => {
-                let v = value("--allow")?;
-                let ip = v
-                    .parse()
-                    .map_err(|e| format!("--allow {v:?}: {e} (expected an IP address)"))?;
-                let mut list = args.server.allow.clone().unwrap_or_default();
-                list.push(ip);
-                args.server = args.server.with_allow_list(list);
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok(Some(args))
+fn parse_spec(text: &str) -> Result<ChannelSpec, String> {
+    text.parse::<ChannelSpec>().map_err(|e| {
+        format!("{e} (expected NAME=KIND[:ARG]...@RATE, e.g. \"AI 1/1=const:1.0@100\")")
+    })
+}
+
+fn positive(text: &str) -> Result<f64, String> {
+    text.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v > 0.0 && *v < 1e9)
+        .ok_or_else(|| format!("{text:?}: expected a number above 0"))
+}
+
+/// A channel's kind for the table: the waveform of a simulated channel.
+fn kind_of(spec: &ChannelSpec) -> String {
+    let text = spec.to_string();
+    let kind = text.rsplit_once('@').map_or(text.as_str(), |(k, _)| k);
+    kind.strip_prefix(&format!("{}=", spec.name))
+        .unwrap_or(kind)
+        .to_string()
 }
 
 fn run(args: Args) -> Result<(), String> {
     let instrument = shared(ElogInstrument::default());
     let mut acquisition = Acquisition::new(instrument.clone());
+    let mut kinds: HashMap<String, String> = HashMap::new();
     // Keeps an in-process emulator alive as long as the server runs.
     let mut _emulator = None;
-    let moku_host = match args.moku {
-        Moku::None => None,
-        Moku::Host(h) => Some(h),
-        Moku::Emulator => {
+    let moku_host = match (args.moku, args.moku_emulator) {
+        (Some(h), _) => Some(h),
+        (None, true) => {
             let emu = moku_emulator::Emulator::start(moku_emulator::Config::default())
                 .map_err(|e| format!("starting the Moku emulator: {e}"))?;
             let host = emu.host();
+            log::info!("Moku emulator at {host}");
             _emulator = Some(emu);
             Some(host)
         }
+        (None, false) => None,
     };
     if let Some(host) = &moku_host {
         let config = MokuConfig::new(host.clone()).with_rate(args.moku_rate);
         let source = MokuSource::connect(config)
             .map_err(|e| format!("connecting to the Moku at {host}: {e}"))?;
-        acquisition
+        let ids = acquisition
             .add_source(source)
             .map_err(|e| format!("registering the Moku channels: {e}"))?;
+        let guard = lock(&instrument);
+        for id in ids {
+            if let Some(ch) = guard.registry().get(id) {
+                kinds.insert(ch.name.to_string(), format!("Moku {host}"));
+            }
+        }
     }
-    if !args.channels.is_empty() {
-        acquisition
-            .add_source(Simulator::from_specs(&args.channels))
-            .map_err(|e| format!("--channel: {e}"))?;
+    let specs: Vec<ChannelSpec> = if !args.channels.is_empty() {
+        args.channels
     } else if moku_host.is_none() {
+        DEMO.iter().filter_map(|s| s.parse().ok()).collect()
+    } else {
+        Vec::new()
+    };
+    if !specs.is_empty() {
+        for spec in &specs {
+            kinds.insert(spec.name.clone(), kind_of(spec));
+        }
         acquisition
-            .add_source(Simulator::demo())
-            .map_err(|e| format!("demo channels: {e}"))?;
+            .add_source(Simulator::from_specs(&specs))
+            .map_err(|e| format!("--channel: {e}"))?;
     }
+    print_channels(&instrument, &kinds);
     let _running = acquisition
         .start(AcquisitionConfig::default())
         .map_err(|e| format!("starting the acquisition: {e}"))?;
-    let server = Server::bind(args.server.with_listen(args.listen), instrument)
-        .map_err(|e| format!("listening on {}: {e}", args.listen))?;
+    let listen = args.listen.listen_addr();
+    let mut config = ServerConfig::default()
+        .with_listen(listen)
+        .with_max_connections(args.max_connections as usize)
+        .with_idle_timeout(std::time::Duration::from_secs_f64(args.idle_timeout));
+    if !args.allow.is_empty() {
+        config = config.with_allow_list(args.allow);
+    }
+    let server = Server::bind(config, instrument).map_err(|e| {
+        format!(
+            "cannot listen on {} ({listen}): {e}; pick another port with --listen",
+            args.listen
+        )
+    })?;
     let addr = server.local_addr().map_err(|e| e.to_string())?;
     let handle = server
         .spawn()
         .map_err(|e| format!("starting the server: {e}"))?;
-    let mut stdout = std::io::stdout();
-    let _ = writeln!(stdout, "listening on {addr}");
-    let _ = stdout.flush();
+    outln!("listening on {addr}");
+    log::info!("serving ELOG on {addr}");
     handle.wait();
     Ok(())
 }
 
+/// The channel table: what `:CHANNELlist:NAMes?` will list, with rates and kinds.
+fn print_channels(
+    instrument: &elog::acquisition::SharedInstrument,
+    kinds: &HashMap<String, String>,
+) {
+    let guard = lock(instrument);
+    let width = guard
+        .registry()
+        .iter()
+        .map(|c| c.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    outln!("{:>4}  {:<width$}  {:>10}  kind", "id", "name", "rate (Hz)");
+    for ch in guard.registry().iter() {
+        let rate = ch
+            .info
+            .sample_rate
+            .map_or_else(|| "async".to_string(), |r| format!("{r}"));
+        let kind = kinds.get(ch.name).map_or("", String::as_str);
+        outln!(
+            "{:>4}  {:<width$}  {rate:>10}  {kind}",
+            ch.info.id.0,
+            ch.name
+        );
+    }
+}
+
 fn main() -> ExitCode {
-    match parse_args() {
-        Ok(None) => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Ok(Some(args)) => match run(args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("elog_server: {e}");
-                ExitCode::FAILURE
-            }
-        },
+    let args = Args::parse();
+    cli::init_logging(args.verbose);
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("elog_server: {e}\n\n{USAGE}");
-            ExitCode::from(2)
+            eprintln!("elog_server: {e}");
+            ExitCode::FAILURE
         }
     }
 }

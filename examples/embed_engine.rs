@@ -19,6 +19,15 @@
 //!   chunks, as bytes would arrive.
 //!
 //! Nothing here allocates per sample or per message.
+//!
+//! It takes no options (`--help` and `--version` only) and prints the
+//! exchange on stdout; a closed stdout (`embed_engine | head`) ends it quietly.
+
+#[path = "support/cli.rs"]
+#[macro_use]
+mod cli;
+
+use clap::Parser;
 
 use elog_core::{
     ChannelCatalog, ChannelId, ChannelInfo, Duration, Engine, Instant, Limits, Timebase,
@@ -162,7 +171,15 @@ fn adc(ch: usize, tick: i64) -> f64 {
     }
 }
 
+/// Embedding elog-core in a firmware-style host (no threads, no clock, fixed
+/// buffers): a scripted UART session against the ELOG engine, printed as
+/// `t=<tick> s  <- <answer>` lines.
+#[derive(Parser, Debug)]
+#[command(name = "embed_engine", version)]
+struct Args {}
+
 fn main() {
+    let Args {} = Args::parse();
     let mut tree: Tree<Cmd, 32> = Tree::new_sized();
     for (pattern, params, cmd) in [
         (":ELOG:ITEMs", ITEMS, Cmd::Items),
@@ -218,7 +235,7 @@ fn main() {
             let mut out = SliceSink::new(&mut tx);
             session.feed(&mut framer, script[next].1, &tree, &mut fw, &mut out);
             for line in String::from_utf8_lossy(out.written()).lines() {
-                println!(
+                outln!(
                     "t={:>5.3} s  <- {line}",
                     Duration::from_millis(tick).as_secs_f64()
                 );

@@ -9,9 +9,16 @@
 //!
 //! Every line is one program message; answers are printed one line per
 //! message. Errors go to the queue: ask `SYST:ERR?` (or `SYST:ERR:ALL?`).
-//! The program ends at the end of its input (Ctrl-D).
+//! The program ends at the end of its input (Ctrl-D), or quietly when its
+//! stdout is closed (`scpi_repl < cmds | head`). Options: `--help`, `--version`.
+
+#[path = "support/cli.rs"]
+#[macro_use]
+mod cli;
 
 use std::io::{IsTerminal, Read, Write};
+
+use clap::Parser;
 
 use scpi_parser::error::code;
 use scpi_parser::{Call, Device, Error, Framer, Identity, Param, Session, Tree, Unit};
@@ -178,8 +185,23 @@ fn build_tree() -> Result<Tree<Cmd>, scpi_parser::TreeError> {
     Ok(t)
 }
 
+/// A fake digital multimeter on stdin/stdout, built with scpi-parser: one
+/// program message per line, answers one line per message. Try `*IDN?`,
+/// `CONF:VOLT 10;:MEAS:VOLT?`, `SYST:ERR?`; Ctrl-D quits.
+#[derive(Parser, Debug)]
+#[command(name = "scpi_repl", version)]
+struct Args {}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let tree = build_tree()?;
+    let Args {} = Args::parse();
+    match repl() {
+        Err(e) if cli::is_closed_pipe(&e) => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn repl() -> std::io::Result<()> {
+    let tree = build_tree().map_err(|e| std::io::Error::other(format!("{e:?}")))?;
     let mut dmm = Dmm::new();
     let mut session = Session::new();
     let mut framer = Framer::with_capacity(16 * 1024);
@@ -195,7 +217,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         };
         out.clear();
         session.feed(&mut framer, &buf[..n], &tree, &mut dmm, &mut out);

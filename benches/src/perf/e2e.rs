@@ -30,7 +30,7 @@ use elog::acquisition::{Acquisition, AcquisitionConfig, shared};
 use elog::client::{
     Calc, CalcList, ElogClient, ElogConfig, Event, Format, RecordStream, TimestampMode,
 };
-use elog::elog_core::{Duration, Limits};
+use elog::elog_core::Limits;
 use elog::server::{Server, ServerConfig};
 use elog::{ChannelSpec, ElogInstrument, InstrumentConfig, Simulator};
 
@@ -182,7 +182,7 @@ fn measure(report: &mut Report) -> Result<(), String> {
     let mut client = ElogClient::connect(addr.as_str()).map_err(|e| e.to_string())?;
     let items: Vec<String> = (0..CHANNELS).map(channel_name).collect();
     let config = ElogConfig::new(items)
-        .period(Duration::from_millis(PERIOD_MS))
+        .period(StdDuration::from_millis(PERIOD_MS.unsigned_abs()))
         .calcs(CalcList::new(&Calc::ALL).map_err(|e| e.to_string())?)
         .format(Format::BinIntel)
         .timestamp(TimestampMode::Elog);

@@ -68,6 +68,11 @@ impl Drop for Rig {
     }
 }
 
+/// The client's edge takes std durations; source time is elog-core's.
+fn std(d: Duration) -> std::time::Duration {
+    std::time::Duration::from_nanos(d.as_nanos().unsigned_abs())
+}
+
 fn calcs(c: &[Calc]) -> CalcList {
     CalcList::new(c).unwrap()
 }
@@ -118,7 +123,7 @@ fn configure_is_read_back_and_refusals_are_typed() {
     let rig = Rig::constants();
     let mut c = rig.client();
     let cfg = ElogConfig::new(["AI 1/2", "AI 1/1"])
-        .period(Duration::from_millis(250))
+        .period(std(Duration::from_millis(250)))
         .calcs(calcs(&[Calc::Rms, Calc::Min]))
         .format(Format::BinMotorola)
         .timestamp(TimestampMode::Rel);
@@ -142,7 +147,7 @@ fn configure_is_read_back_and_refusals_are_typed() {
         Err(ClientError::Refused { errors, .. }) => assert_eq!(errors[0].code, -224),
         other => panic!("{other:?}"),
     }
-    match c.set_period(Duration::from_secs(3601)) {
+    match c.set_period(std(Duration::from_secs(3601))) {
         Err(ClientError::Refused { errors, .. }) => assert_eq!(errors[0].code, -222),
         other => panic!("{other:?}"),
     }
@@ -207,7 +212,7 @@ fn every_format_and_timestamp_mode_decodes() {
                 continue;
             }
             let cfg = ElogConfig::new(["AI 1/1", "AI 1/2"])
-                .period(period)
+                .period(std(period))
                 .calcs(all)
                 .format(format)
                 .timestamp(ts);
@@ -271,7 +276,7 @@ fn binary_blocks_holding_lf_and_cr_bytes_decode_exactly() {
     for format in [Format::BinIntel, Format::BinMotorola] {
         c.configure(
             &ElogConfig::new(["A", "B"])
-                .period(Duration::from_millis(10))
+                .period(std(Duration::from_millis(10)))
                 .calcs(calcs(&[Calc::Avg, Calc::Max]))
                 .format(format)
                 .timestamp(TimestampMode::Off),
@@ -299,7 +304,7 @@ fn the_stream_yields_every_record_once_and_in_order() {
     let period = Duration::from_millis(10);
     c.configure(
         &ElogConfig::new(["AI 1/1", "AI 1/2"])
-            .period(period)
+            .period(std(period))
             .calcs(calcs(&[Calc::Avg, Calc::Min]))
             .timestamp(TimestampMode::Elog),
     )
@@ -336,7 +341,7 @@ fn a_stalled_reader_is_told_how_many_records_were_lost() {
     let period = Duration::from_millis(100);
     c.configure(
         &ElogConfig::new(["AI 1/1", "AI 1/2"])
-            .period(period)
+            .period(std(period))
             .timestamp(TimestampMode::Elog),
     )
     .unwrap();
@@ -396,7 +401,7 @@ fn the_blocking_iterator_reads_a_live_threaded_acquisition() {
     let period = Duration::from_millis(10);
     c.configure(
         &ElogConfig::new(["AI 1/1", "AI 1/2"])
-            .period(period)
+            .period(std(period))
             .format(Format::BinIntel),
     )
     .unwrap();
@@ -418,4 +423,70 @@ fn the_blocking_iterator_reads_a_live_threaded_acquisition() {
     c.stop().unwrap();
     running.stop();
     server.shutdown();
+}
+
+#[test]
+fn one_fetch_all_returns_every_waiting_record() {
+    // 16 items × 4 calculations + a time: 65 fields per ASCII record, the
+    // shape whose worst-case budget once cut "all" to 8 034 of 15 000.
+    let specs: Vec<String> = (1..=16)
+        .map(|k| format!("AI 1/{k}=const:1.5@1000"))
+        .collect();
+    let mut rig = Rig::new(&specs);
+    let mut c = rig.client();
+    let items: Vec<&str> = specs.iter().map(|s| s.split('=').next().unwrap()).collect();
+    c.configure(
+        &ElogConfig::new(items)
+            .period(std::time::Duration::from_millis(1))
+            .calcs(calcs(&Calc::ALL))
+            .timestamp(TimestampMode::Elog),
+    )
+    .unwrap();
+    c.start().unwrap();
+    rig.advance(Duration::from_millis(15_000));
+    assert!(c.fetch_limit() < 15_000, "one request must not be enough");
+    let all = c.fetch(0).unwrap();
+    assert_eq!(all.len(), 15_000);
+    assert_eq!(all.width(), 64);
+    assert!((0..all.len()).all(|i| all.row(i).all(|v| v == 1.5)));
+    let ns: Vec<i64> = all.times().iter().map(|t| t.as_nanos()).collect();
+    assert!(ns.windows(2).all(|w| w[1] - w[0] == 1_000_000), "in order");
+    assert!(c.fetch(0).unwrap().is_empty(), "nothing left");
+    assert!(c.errors().unwrap().is_empty(), "nothing lost");
+}
+
+#[test]
+fn records_name_their_values_and_channels_have_numeric_ids() {
+    let mut rig = Rig::constants();
+    let mut c = rig.client();
+    let ids: Vec<u64> = c.channels().unwrap().iter().map(|ch| ch.id).collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+    c.configure(
+        &ElogConfig::new(["AI 1/2", "AI 1/1"])
+            .period(std::time::Duration::from_millis(100))
+            .calcs(calcs(&[Calc::Min, Calc::Rms])),
+    )
+    .unwrap();
+    c.start().unwrap();
+    rig.advance(Duration::from_millis(250));
+    let mut stream = c.records().poll_interval(std::time::Duration::ZERO);
+    let r = records_of(drain(&mut stream)).remove(0);
+    assert_eq!(r.get("AI 1/2", Calc::Min), Some(-2.5));
+    assert_eq!(r.get("AI 1/2", Calc::Rms), Some(2.5));
+    assert_eq!(r.get("AI 1/1", Calc::Min), Some(1.0));
+    assert_eq!(r.get("AI 1/1", Calc::Avg), None, "not configured");
+    assert_eq!(r.get("AI 9/9", Calc::Min), None);
+    let named: Vec<(&str, Calc, f32)> = r.iter().collect();
+    assert_eq!(
+        named,
+        [
+            ("AI 1/2", Calc::Min, -2.5),
+            ("AI 1/2", Calc::Rms, 2.5),
+            ("AI 1/1", Calc::Min, 1.0),
+            ("AI 1/1", Calc::Rms, 1.0),
+        ]
+    );
+    assert_eq!(r.items(), ["AI 1/2", "AI 1/1"]);
+    assert_eq!(r.time_secs(), Some(0.1));
 }

@@ -118,7 +118,7 @@ fn oxygen_answers_with_headers_and_spaces_decode() {
     assert_eq!(c.version().unwrap().to_string(), "1.10");
     let cfg = c.config().clone();
     assert_eq!(cfg.items, ["CH0", "CH1"]);
-    assert_eq!(cfg.period, Duration::from_millis(500));
+    assert_eq!(cfg.period, StdDuration::from_millis(500));
     assert_eq!(cfg.calcs.as_slice(), &[Calc::Avg, Calc::Min]);
     assert_eq!(
         (cfg.format, cfg.timestamp),

@@ -99,7 +99,7 @@ fn items_partial_refusal_keeps_the_others() {
     c.send(":ELOG:ITEM \"AI 1/1\",\"AI 9/9\",\"AI 1/2\",\"AI 1/1\"");
     assert_eq!(
         c.error(),
-        "-224,\"Illegal parameter value;unknown channel AI 9/9\""
+        "-224,\"Illegal parameter value;unknown channel AI 9/9 (e.g. AI 1/1, AI 1/2)\""
     );
     assert_eq!(
         c.error(),
@@ -237,7 +237,7 @@ fn clients_share_the_session_but_not_the_error_queue() {
     assert_eq!(a.ask(":SYST:ERR:COUNt?"), "2");
     assert_eq!(
         a.ask(":SYST:ERR:ALL?"),
-        "-224,\"Illegal parameter value;unknown channel bogus\",-222,\"Data out of range;period must be > 0 and <= 3600 s\""
+        "-224,\"Illegal parameter value;unknown channel bogus (e.g. AI 1/1, AI 1/2)\",-222,\"Data out of range;period must be > 0 and <= 3600 s\""
     );
     a.no_error();
     b.send("*CLS");

@@ -1,7 +1,9 @@
 //! The ELOG configuration as the client sends and reads it back.
 
+use std::time::Duration;
+
 use elog_core::config::DEFAULT_PERIOD;
-use elog_core::{CalcList, Duration, Format, Layout, TimestampMode};
+use elog_core::{CalcList, Format, Layout, TimestampMode};
 
 /// One ELOG configuration: what `:ELOG:ITEM/PER/CALC/FORM/TIM` set.
 ///
@@ -9,7 +11,8 @@ use elog_core::{CalcList, Duration, Format, Layout, TimestampMode};
 ///
 /// ```
 /// use elog::client::ElogConfig;
-/// use elog::client::{Calc, CalcList, Duration, Format, TimestampMode};
+/// use elog::client::{Calc, CalcList, Format, TimestampMode};
+/// use std::time::Duration;
 ///
 /// let cfg = ElogConfig::new(["AI 1/1", "AI 1/2"])
 ///     .period(Duration::from_millis(50))
@@ -22,7 +25,7 @@ use elog_core::{CalcList, Duration, Format, Layout, TimestampMode};
 pub struct ElogConfig {
     /// The channels, in record order.
     pub items: Vec<String>,
-    /// The aggregation period.
+    /// The aggregation period (the server keeps whole nanoseconds).
     pub period: Duration,
     /// The calculations, in record order.
     pub calcs: CalcList,
@@ -104,7 +107,7 @@ impl Default for ElogConfig {
     fn default() -> Self {
         ElogConfig {
             items: Vec::new(),
-            period: DEFAULT_PERIOD,
+            period: Duration::from_nanos(DEFAULT_PERIOD.as_nanos().unsigned_abs()),
             calcs: CalcList::default(),
             format: Format::Ascii,
             timestamp: TimestampMode::Elog,

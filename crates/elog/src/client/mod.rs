@@ -9,8 +9,9 @@
 //! * **configure** items, period, calculations, format and timestamps with
 //!   `elog-core`'s types, each command checked against the error queue;
 //! * **run**: `start`/`stop`/`reset`/`state`, the error queue;
-//! * **read**: [`ElogClient::fetch`](crate::client::ElogClient::fetch) decodes one `FETCh?` answer (ASCII,
-//!   BIN_INTEL or BIN_MOTOROLA) with `elog-core`'s decoder, and
+//! * **read**: [`ElogClient::fetch`](crate::client::ElogClient::fetch) decodes `FETCh?` answers (ASCII,
+//!   BIN_INTEL or BIN_MOTOROLA) with `elog-core`'s decoder — `fetch(n)` at most
+//!   `n` records in one request, `fetch(0)` every record waiting — and
 //!   [`ElogClient::records`](crate::client::ElogClient::records) is a gap-less stream: it polls `FETCh?`, yields
 //!   every record once and in order, and reports records the server had to
 //!   drop (its positive-code error) as [`Event::Lost`](crate::client::Event::Lost), never silently.
@@ -27,41 +28,39 @@
 //! queries.
 //!
 //! ```no_run
-//! use elog::client::{ElogClient, ElogConfig, Event};
+//! use elog::client::{Calc, ElogClient, ElogConfig, Event};
 //!
 //! let mut client = ElogClient::connect("127.0.0.1:10001")?;
 //! client.configure(&ElogConfig::new(["AI 1/1", "AI 1/2"]))?;
 //! client.start()?;
 //! for event in client.records().take(100) {
 //!     match event? {
-//!         Event::Record(r) => println!("{} {:?} {:?}", r.seq, r.time, r.values),
+//!         Event::Record(r) => println!("{} {:?} {:?}", r.seq, r.time_secs(), r.get("AI 1/1", Calc::Avg)),
 //!         Event::Lost(lost) => eprintln!("lost {:?} records", lost.count),
 //!     }
 //! }
 //! # Ok::<(), elog::client::ClientError>(())
 //! ```
 
-pub mod answer;
+pub mod answer_parsing;
 mod config;
 mod error;
-pub mod reader;
+pub mod response_reader;
 mod stream;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
-use std::time::Duration as StdDuration;
+use std::time::Duration;
 
-pub use elog_core::{
-    Calc, CalcList, Duration, Format, Layout, RecordTime, Records, State, TimestampMode,
-};
+pub use elog_core::{Calc, CalcList, Format, Layout, RecordTime, Records, State, TimestampMode};
 
-pub use answer::Identity;
+pub use answer_parsing::Identity;
 pub use config::ElogConfig;
 pub use error::{ClientError, DeviceError, ProtocolVersion, Result};
 pub use stream::{Event, Lost, Record, RecordStream, StreamStats, format_time};
 
-use answer::{preview, quote, strip_header, trim};
-use reader::ResponseReader;
+use answer_parsing::{preview, quote, strip_header, trim};
+use response_reader::ResponseReader;
 
 /// How many error-queue entries one drain reads at most (a queue holds ≥ 16).
 const MAX_DRAIN: usize = 256;
@@ -70,9 +69,9 @@ const MAX_DRAIN: usize = 256;
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     /// How long to wait for the TCP connection (per resolved address).
-    pub connect_timeout: StdDuration,
+    pub connect_timeout: Duration,
     /// How long one answer may take, from the query to its last byte.
-    pub timeout: StdDuration,
+    pub timeout: Duration,
     /// The longest answer accepted, in bytes (allocated zeroed once, so
     /// untouched pages cost nothing). `FETCh?` asks for at most as many
     /// records as fit.
@@ -85,17 +84,18 @@ impl Default for ClientOptions {
     /// 5 s to connect, 10 s per answer, 16 MiB answers, protocol ≥ 1.7.
     fn default() -> Self {
         ClientOptions {
-            connect_timeout: StdDuration::from_secs(5),
-            timeout: StdDuration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            timeout: Duration::from_secs(10),
             max_response: 16 << 20,
             min_version: Some(ProtocolVersion::ELOG),
         }
     }
 }
 
-/// What `:ELOG:ITEM` did with the channels given.
+/// What `:ELOG:ITEM` did with the channels given, as the server answered
+/// (named apart from `elog_core`'s engine-side `ItemsOutcome`).
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
-pub struct ItemsOutcome {
+pub struct ItemsReply {
     /// The ITEMs as the server reports them afterwards.
     pub accepted: Vec<String>,
     /// One error per channel it left out (unknown, not scalar, repeated, too many).
@@ -105,8 +105,8 @@ pub struct ItemsOutcome {
 /// A channel the server offers (`:CHANNEL:NAMES?`).
 #[derive(Clone, Debug, Eq, Hash, PartialEq)]
 pub struct ChannelName {
-    /// The stable channel id.
-    pub id: String,
+    /// The stable channel id, as the server numbers it.
+    pub id: u64,
     /// The name ITEMs use.
     pub name: String,
 }
@@ -156,7 +156,7 @@ impl ElogClient {
         }
         let stream = stream.ok_or_else(|| fail(last))?;
         stream.set_nodelay(true)?;
-        stream.set_write_timeout(Some(opts.timeout.max(StdDuration::from_millis(1))))?;
+        stream.set_write_timeout(Some(opts.timeout.max(Duration::from_millis(1))))?;
         let peer = stream.peer_addr()?;
         let mut client = ElogClient {
             stream,
@@ -176,9 +176,9 @@ impl ElogClient {
 
     fn handshake(&mut self) -> Result<()> {
         self.send(":COMM:HEAD OFF")?;
-        self.identity = self.ask_parse("*IDN?", answer::parse_identity)?;
+        self.identity = self.ask_parse("*IDN?", answer_parsing::parse_identity)?;
         if let Some(required) = self.opts.min_version {
-            let found = self.ask_parse("*VER?", answer::parse_version)?;
+            let found = self.ask_parse("*VER?", answer_parsing::parse_version)?;
             self.version = Some(found);
             if found < required {
                 return Err(ClientError::Version { found, required });
@@ -288,7 +288,7 @@ impl ElogClient {
 
     /// Reads one error-queue entry (`None`: the queue is empty).
     pub fn next_error(&mut self) -> Result<Option<DeviceError>> {
-        self.ask_parse(":SYST:ERR?", answer::parse_error)
+        self.ask_parse(":SYST:ERR?", answer_parsing::parse_error)
     }
 
     /// Drains the error queue (at most 256 entries), oldest first.
@@ -321,7 +321,7 @@ impl ElogClient {
 
     /// Sets the ITEMs (`:ELOG:ITEM "a","b"`); channels the server refuses are
     /// reported, the others kept (as the server does).
-    pub fn set_items<S: AsRef<str>>(&mut self, items: &[S]) -> Result<ItemsOutcome> {
+    pub fn set_items<S: AsRef<str>>(&mut self, items: &[S]) -> Result<ItemsReply> {
         if items.is_empty() {
             return Err(ClientError::InvalidArgument(
                 "ITEMs needs at least one channel".into(),
@@ -330,19 +330,20 @@ impl ElogClient {
         let list: Vec<String> = items.iter().map(|s| quote(s.as_ref())).collect();
         self.send(&format!(":ELOG:ITEM {}", list.join(",")))?;
         let refused = self.errors()?;
-        let accepted = self.ask_parse(":ELOG:ITEM?", answer::parse_names)?;
+        let accepted = self.ask_parse(":ELOG:ITEM?", answer_parsing::parse_names)?;
         self.config.items.clone_from(&accepted);
-        Ok(ItemsOutcome { accepted, refused })
+        Ok(ItemsReply { accepted, refused })
     }
 
-    /// Sets the PERiod (sent as NR2 seconds, like OXYGEN clients do).
+    /// Sets the PERiod (sent as NR2 seconds, like OXYGEN clients do) and
+    /// reads back what the server kept.
     pub fn set_period(&mut self, period: Duration) -> Result<()> {
         let mut text = b":ELOG:PER ".to_vec();
         scpi_parser::number::write_nr2_f64(&mut text, period.as_secs_f64())
             .map_err(|_| ClientError::InvalidArgument("period".into()))?;
         let cmd = String::from_utf8_lossy(&text).into_owned();
         self.command(&cmd)?;
-        self.config.period = self.ask_parse(":ELOG:PER?", answer::parse_period)?;
+        self.config.period = self.ask_parse(":ELOG:PER?", answer_parsing::parse_period)?;
         Ok(())
     }
 
@@ -387,31 +388,34 @@ impl ElogClient {
     /// Reads the whole ELOG configuration back from the server.
     pub fn read_config(&mut self) -> Result<&ElogConfig> {
         self.config = ElogConfig {
-            items: self.ask_parse(":ELOG:ITEM?", answer::parse_names)?,
-            period: self.ask_parse(":ELOG:PER?", answer::parse_period)?,
-            calcs: self.ask_parse(":ELOG:CALC?", answer::parse_calcs)?,
-            format: self.ask_parse(":ELOG:FORM?", answer::parse_format)?,
-            timestamp: self.ask_parse(":ELOG:TIM?", answer::parse_timestamp)?,
+            items: self.ask_parse(":ELOG:ITEM?", answer_parsing::parse_names)?,
+            period: self.ask_parse(":ELOG:PER?", answer_parsing::parse_period)?,
+            calcs: self.ask_parse(":ELOG:CALC?", answer_parsing::parse_calcs)?,
+            format: self.ask_parse(":ELOG:FORM?", answer_parsing::parse_format)?,
+            timestamp: self.ask_parse(":ELOG:TIM?", answer_parsing::parse_timestamp)?,
         };
         Ok(&self.config)
     }
 
     /// The channels the server offers (`:CHANNEL:NAMES?`; `NONE` → empty).
+    ///
+    /// An id that is not a whole number is [`ClientError::Malformed`].
     pub fn channels(&mut self) -> Result<Vec<ChannelName>> {
         self.ask_parse(":CHANNEL:NAMES?", |a| {
-            let names = answer::parse_names(a)?;
+            let names = answer_parsing::parse_names(a)?;
             if names.len() % 2 != 0 {
                 return None;
             }
-            Some(
-                names
-                    .chunks_exact(2)
-                    .map(|p| ChannelName {
-                        id: answer::unquote(p[0].trim_start_matches('(')),
-                        name: answer::unquote(p[1].trim_end_matches(')')),
+            names
+                .chunks_exact(2)
+                .map(|p| {
+                    let id = answer_parsing::unquote(p[0].trim_start_matches('('));
+                    Some(ChannelName {
+                        id: id.trim().parse().ok()?,
+                        name: answer_parsing::unquote(p[1].trim_end_matches(')')),
                     })
-                    .collect(),
-            )
+                })
+                .collect()
         })
     }
 
@@ -438,7 +442,7 @@ impl ElogClient {
 
     /// `:ELOG:STATe?`.
     pub fn state(&mut self) -> Result<State> {
-        self.ask_parse(":ELOG:STAT?", answer::parse_state)
+        self.ask_parse(":ELOG:STAT?", answer_parsing::parse_state)
     }
 
     /// The most records one `FETCh?` may ask for so that its answer fits
@@ -451,15 +455,50 @@ impl ElogClient {
         (room / self.config.record_bytes().max(1)).clamp(1, u32::MAX as usize)
     }
 
-    /// One `FETCh? n` with `n = max` (0: as many as fit; never more than
-    /// [`ElogClient::fetch_limit`]), decoded.
+    /// Fetches and decodes records.
+    ///
+    /// * `max > 0`: one `FETCh? n` with `n = max.min(`[`ElogClient::fetch_limit`]`)`,
+    ///   so at most that many records.
+    /// * `max == 0`: **every record waiting** on the server. Each request asks
+    ///   for [`ElogClient::fetch_limit`] records (what fits
+    ///   [`ClientOptions::max_response`] counted at the worst-case record
+    ///   size); while an answer comes back full, the next request follows at
+    ///   once. It ends at the first answer that is not full, or once the
+    ///   decoded records reach [`ClientOptions::max_response`] bytes (4 per
+    ///   value, 8 per time) — the client's memory bound; records beyond it
+    ///   stay on the server for the next call.
     ///
     /// `NONE` gives an empty batch; `ERROR` gives [`ClientError::FetchFailed`]
-    /// with the queue entries that explain it. Records lost before this answer
-    /// are reported in the error queue; [`ElogClient::records`] reads them.
+    /// with the queue entries that explain it (records already fetched in the
+    /// same call are then lost to the caller: use [`ElogClient::records`] to
+    /// read a session that may fail). Records lost before an answer are
+    /// reported in the error queue; [`ElogClient::records`] reads them.
     pub fn fetch(&mut self, max: usize) -> Result<Records> {
         let limit = self.fetch_limit();
-        let n = if max == 0 { limit } else { max.min(limit) };
+        if max != 0 {
+            return self.fetch_once(max.min(limit));
+        }
+        let mut all = self.fetch_once(limit)?;
+        let mut last = all.len();
+        let budget = self.opts.max_response;
+        while last >= limit && decoded_bytes(&all) < budget {
+            let more = self.fetch_once(limit)?;
+            last = more.len();
+            if last == 0 {
+                break;
+            }
+            if !all.append(&more) {
+                return Err(ClientError::Malformed {
+                    query: ":ELOG:FETC?".into(),
+                    answer: "records of another layout".into(),
+                });
+            }
+        }
+        Ok(all)
+    }
+
+    /// One `FETCh? n`, decoded.
+    fn fetch_once(&mut self, n: usize) -> Result<Records> {
         self.ask(&format!(":ELOG:FETC? {n}"))?;
         let body = strip_header(&self.line);
         if trim(body).eq_ignore_ascii_case(b"ERROR") {
@@ -470,7 +509,7 @@ impl ElogClient {
         if layout.format == Format::Ascii && layout.timestamp == TimestampMode::Abs {
             // OXYGEN writes numeric ABS values with a UTC offset; ELOG times
             // are the local clock reading, so an offset is dropped.
-            if let Some(local) = answer::strip_time_zones(body, layout.width + 1) {
+            if let Some(local) = answer_parsing::strip_time_zones(body, layout.width + 1) {
                 return Ok(elog_core::decode(&local, layout)?);
             }
         }
@@ -481,4 +520,10 @@ impl ElogClient {
     pub fn records(&mut self) -> RecordStream<'_> {
         RecordStream::new(self)
     }
+}
+
+/// The memory decoded records take: 4 bytes per value, 8 per timestamp.
+fn decoded_bytes(r: &Records) -> usize {
+    let per = 4 * r.width() + if r.has_times() { 8 } else { 0 };
+    r.len().saturating_mul(per.max(1))
 }

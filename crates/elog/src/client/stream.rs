@@ -2,11 +2,12 @@
 //! in order, and reports lost records instead of hiding them.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::thread;
-use std::time::{Duration as StdDuration, Instant};
+use std::time::{Duration, Instant};
 
-use elog_core::RecordTime;
 use elog_core::civil::DateTime;
+use elog_core::{Calc, CalcList, RecordTime};
 
 use super::ElogClient;
 use super::error::{ClientError, DeviceError, Result};
@@ -15,6 +16,20 @@ use super::error::{ClientError, DeviceError, Result};
 const CODE_RECORDS_LOST: i32 = elog_core::error::CODE_RECORDS_LOST as i32;
 
 /// One record, as the stream yields it.
+///
+/// ```no_run
+/// # use elog::client::{Calc, ElogClient, ElogConfig, Event};
+/// # let mut client = ElogClient::connect("127.0.0.1:10001")?;
+/// # client.configure(&ElogConfig::new(["AI 1/1"]))?;
+/// # client.start()?;
+/// if let Some(Event::Record(r)) = client.records().next().transpose()? {
+///     let avg = r.get("AI 1/1", Calc::Avg);
+///     for (item, calc, value) in r.iter() {
+///         println!("{item} {calc:?} = {value}");
+///     }
+/// }
+/// # Ok::<(), elog::client::ClientError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record {
     /// Position in this stream, counting lost records whose number is known:
@@ -22,11 +37,62 @@ pub struct Record {
     pub seq: u64,
     /// The timestamp (`None` with `TIM OFF`).
     pub time: Option<RecordTime>,
-    /// Items × calculations values, channel-major, as configured.
+    /// Items × calculations values, channel-major, as configured
+    /// ([`Record::get`] and [`Record::iter`] name them).
     pub values: Vec<f32>,
+    columns: Arc<Columns>,
+}
+
+/// What the values of a record are: items × calculations, channel-major.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Columns {
+    items: Vec<String>,
+    calcs: CalcList,
 }
 
 impl Record {
+    /// The value of `calc` for `item` (`None`: not part of this record).
+    pub fn get(&self, item: &str, calc: Calc) -> Option<f32> {
+        let i = self.columns.items.iter().position(|x| x == item)?;
+        let c = self
+            .columns
+            .calcs
+            .as_slice()
+            .iter()
+            .position(|&x| x == calc)?;
+        self.values.get(i * self.columns.calcs.len() + c).copied()
+    }
+
+    /// Every value with its item and calculation, in record order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, Calc, f32)> + '_ {
+        let calcs = self.columns.calcs.as_slice();
+        self.columns
+            .items
+            .iter()
+            .flat_map(move |item| calcs.iter().map(move |&c| (item.as_str(), c)))
+            .zip(self.values.iter())
+            .map(|((item, c), &v)| (item, c, v))
+    }
+
+    /// The items (channels) of this record, in record order.
+    pub fn items(&self) -> &[String] {
+        &self.columns.items
+    }
+
+    /// The calculations of each item, in record order.
+    pub fn calcs(&self) -> &[Calc] {
+        self.columns.calcs.as_slice()
+    }
+
+    /// The timestamp in seconds: elapsed seconds for `ELOG`/`REL`, seconds
+    /// since 1970-01-01 on the server's local clock for `ABS`; `None` without
+    /// a timestamp.
+    pub fn time_secs(&self) -> Option<f64> {
+        self.time.map(|t| match t {
+            RecordTime::Elapsed(d) | RecordTime::Wall(d) => d.as_secs_f64(),
+        })
+    }
+
     /// The timestamp as text: elapsed seconds with six decimals
     /// (`12.000125`) or the wall-clock time as `YYYY-MM-DDThh:mm:ss.ffffff`;
     /// `None` without a timestamp.
@@ -108,20 +174,20 @@ pub struct RecordStream<'c> {
     failure: Option<ClientError>,
     next_seq: u64,
     batch: usize,
-    poll: StdDuration,
-    idle_limit: Option<StdDuration>,
+    poll: Duration,
+    idle_limit: Option<Duration>,
     last_record: Instant,
     next_poll: Instant,
     done: bool,
     stats: StreamStats,
+    columns: Arc<Columns>,
 }
 
 impl<'c> RecordStream<'c> {
     /// A stream with a poll interval of half the period (1 ms … 1 s) and an
     /// idle limit of two periods plus 10 s.
     pub fn new(client: &'c mut ElogClient) -> Self {
-        let period =
-            StdDuration::from_nanos(client.config().period.as_nanos().max(0).unsigned_abs());
+        let period = client.config().period;
         let now = Instant::now();
         RecordStream {
             client,
@@ -129,22 +195,23 @@ impl<'c> RecordStream<'c> {
             failure: None,
             next_seq: 0,
             batch: 0,
-            poll: (period / 2).clamp(StdDuration::from_millis(1), StdDuration::from_secs(1)),
+            poll: (period / 2).clamp(Duration::from_millis(1), Duration::from_secs(1)),
             idle_limit: Some(
                 period
                     .saturating_mul(2)
-                    .saturating_add(StdDuration::from_secs(10)),
+                    .saturating_add(Duration::from_secs(10)),
             ),
             last_record: now,
             next_poll: now,
             done: false,
             stats: StreamStats::default(),
+            columns: Arc::default(),
         }
     }
 
     /// Sets the pause between queries when the server had nothing more.
     #[must_use]
-    pub fn poll_interval(mut self, interval: StdDuration) -> Self {
+    pub fn poll_interval(mut self, interval: Duration) -> Self {
         self.poll = interval;
         self
     }
@@ -159,7 +226,7 @@ impl<'c> RecordStream<'c> {
     /// Fails with [`ClientError::Stalled`] after this long without a record
     /// (`None`: wait for ever — the socket still has its own timeouts).
     #[must_use]
-    pub fn idle_limit(mut self, limit: Option<StdDuration>) -> Self {
+    pub fn idle_limit(mut self, limit: Option<Duration>) -> Self {
         self.idle_limit = limit;
         self
     }
@@ -263,8 +330,16 @@ impl<'c> RecordStream<'c> {
                 self.failure = Some(ClientError::Device(error));
             }
         }
+        let config = self.client.config();
+        if config.items != self.columns.items || config.calcs != self.columns.calcs {
+            self.columns = Arc::new(Columns {
+                items: config.items.clone(),
+                calcs: config.calcs,
+            });
+        }
         for i in 0..n {
             self.queue.push_back(Event::Record(Record {
+                columns: self.columns.clone(),
                 seq: self.next_seq,
                 time: records.time(i),
                 values: records.row(i).collect(),

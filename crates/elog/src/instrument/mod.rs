@@ -32,6 +32,7 @@ use elog_core::{
     Calc, CalcList, ChannelId, Duration, Engine, FetchMark, Format, Instant, Limits, State,
     Timebase, TimestampMode, fetch_count,
 };
+use scpi_parser::error::DETAIL_CAPACITY;
 use scpi_parser::{Call, Device, Error, Identity};
 
 pub use commands::{Command, ElogTree, TREE_NODES, build_tree};
@@ -260,9 +261,33 @@ impl ElogInstrument {
             .set_items(&self.registry, names.iter().map(|n| n.as_ref()))
             .map_err(|e| scpi_error(&e))?;
         for e in &outcome.refused {
-            call.push_error(scpi_error(e));
+            call.push_error(self.refusal(e));
         }
         Ok(())
+    }
+
+    /// The error-queue entry of a refused ITEM; an unknown channel's detail
+    /// names the first channels that exist, as many as fit the detail
+    /// (`unknown channel AI 9/9 (e.g. AI 1/1, AI 1/2)`).
+    fn refusal(&self, e: &elog_core::Error) -> Error {
+        let elog_core::Error::UnknownChannel { channel } = e else {
+            return scpi_error(e);
+        };
+        let mut detail = alloc::format!("unknown channel {channel}");
+        let mut hint = String::new();
+        for ch in self.registry.iter() {
+            let sep = if hint.is_empty() { " (e.g. " } else { ", " };
+            if detail.len() + hint.len() + sep.len() + ch.name.len() + 1 > DETAIL_CAPACITY {
+                break;
+            }
+            hint.push_str(sep);
+            hint.push_str(ch.name);
+        }
+        if !hint.is_empty() {
+            detail.push_str(&hint);
+            detail.push(')');
+        }
+        Error::custom(i32::from(e.code()), e.text()).with_detail(&detail)
     }
 
     /// STARt: in CONFIG the items are first resolved again, so a run never
@@ -557,7 +582,7 @@ mod tests {
         run(&mut inst, &mut s, ":ELOG:ITEM \"AI 1/1\",\"nope\"");
         assert_eq!(
             run(&mut inst, &mut s, ":SYST:ERR?"),
-            "-224,\"Illegal parameter value;unknown channel nope\"\n"
+            "-224,\"Illegal parameter value;unknown channel nope (e.g. AI 1/1)\"\n"
         );
         assert_eq!(run(&mut inst, &mut s, ":ELOG:ITEM?"), "\"AI 1/1\"\n");
         run(&mut inst, &mut s, ":ELOG:CALC MIN,MIN");

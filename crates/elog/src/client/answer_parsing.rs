@@ -7,7 +7,9 @@
 //! NaN/∞ sentinels, ABS times) are read by `elog-core`'s decoder.
 
 use elog_core::decode::{parse_secs, parse_value};
-use elog_core::{Calc, CalcList, Duration, Format, State, TimestampMode};
+use std::time::Duration;
+
+use elog_core::{Calc, CalcList, Format, State, TimestampMode};
 
 use super::error::{DeviceError, ProtocolVersion};
 
@@ -229,15 +231,16 @@ pub fn parse_timestamp(answer: &[u8]) -> Option<TimestampMode> {
     TimestampMode::parse(&unquote(text(answer)?)).ok()
 }
 
-/// Parses `PERiod?` (NR1, NR2 or NR3 seconds; a trailing `S` unit is accepted).
+/// Parses `PERiod?` (NR1, NR2 or NR3 seconds; a trailing `S` unit is accepted;
+/// whole nanoseconds, above zero).
 pub fn parse_period(answer: &[u8]) -> Option<Duration> {
     let s = text(answer)?;
     let s = s
         .strip_suffix(['s', 'S'])
         .map_or(s, str::trim_end)
         .as_bytes();
-    let d = parse_secs(s)?;
-    (d.as_nanos() > 0).then_some(d)
+    let nanos = parse_secs(s)?.as_nanos();
+    (nanos > 0).then(|| Duration::from_nanos(nanos.unsigned_abs()))
 }
 
 /// Parses one number answer (NRf or a SCPI sentinel).
