@@ -2,15 +2,20 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
+pub mod bitstreams;
 pub mod datalogger;
+mod description;
 pub mod envelope;
 mod error;
+mod exchange;
 mod host;
 pub mod json;
 pub mod li;
 pub mod limits;
 #[cfg(feature = "mokucli")]
 pub mod mokucli;
+pub mod multi_instrument;
+mod options;
 pub mod replies;
 pub mod session;
 mod transport;
@@ -18,17 +23,18 @@ mod transport;
 mod ureq_transport;
 pub mod values;
 
-pub use datalogger::{Datalogger, LogEvent, LoggedFile};
+pub use datalogger::{Coerced, Datalogger, LogEvent, LoggedFile};
+pub use description::Description;
 pub use error::{ApiCode, Error, Result, TransportError, TransportErrorKind};
 pub use host::Host;
 pub use json::Num;
+pub use multi_instrument::{Connection, Endpoint, MultiInstrument};
+pub use options::{BitstreamPolicy, ConnectOptions, Warning, WarningHandler};
 pub use replies::{
     FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus,
     StreamingOptions, Waveform, WaveformSettings,
 };
-pub use session::{
-    BitstreamPolicy, ConnectOptions, Description, MultiInstrument, Session, Warning, WarningHandler,
-};
+pub use session::Session;
 pub use transport::{Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport};
 #[cfg(feature = "ureq")]
 pub use ureq_transport::UreqTransport;

@@ -60,9 +60,9 @@ fn waveforms_of_every_type() {
     let cases = [
         Waveform::off(),
         Waveform::sine(1, 1000).with_offset(0.1).with_phase(90),
-        Waveform::square(0.5, 2e3, 25),
-        Waveform::ramp(0.5, 100, 75),
-        Waveform::pulse(1.0, 1e3, 1e-8, 1e-4),
+        Waveform::square(0.5, 2e3).duty(25),
+        Waveform::ramp(0.5, 100).symmetry(75),
+        Waveform::pulse(1.0, 1e3).edge_time(1e-8).pulse_width(1e-4),
         Waveform::noise(0.2),
         Waveform::dc(0.5),
     ];
@@ -74,7 +74,7 @@ fn waveforms_of_every_type() {
     assert_eq!(sine.amplitude, Some(0.75));
     assert_eq!(sine.frequency, Some(50.0));
     let sq = dl
-        .generate_waveform(2, &Waveform::square(1, 10, 30))
+        .generate_waveform(2, &Waveform::square(1, 10).duty(30))
         .unwrap();
     assert_eq!(sq.duty, Some(30.0));
     let dc = dl.generate_waveform(2, &Waveform::dc(-0.25)).unwrap();
@@ -294,10 +294,19 @@ fn settings_round_trip() {
 #[test]
 fn strict_false_coercion_reports_warnings() {
     let emu = common::emulator(EmuModel::Go);
-    let mut dl = common::connect(&emu);
-    dl.set_strict(false);
-    let rate = dl.set_samplerate(5e6).unwrap();
-    assert!(rate <= 1e6, "{rate}");
+    let dl = std::sync::Arc::new(common::connect(&emu));
+    // Per call, through a shared handle: the warnings come back with the call that caused them.
+    let r = dl.relaxed(|d| d.set_samplerate(5e6)).unwrap();
+    assert!(r.value <= 1e6, "{}", r.value);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert_eq!(r.warnings[0].operation, "slot1/datalogger/set_samplerate");
+    // A strict call inside relaxed() brings no warnings; the handle itself stays strict.
+    assert!(dl.strict());
+    let quiet = dl.relaxed(|d| d.get_samplerate()).unwrap();
+    assert!(quiet.warnings.is_empty());
+    let view = dl.with_strict(false);
+    assert!(!view.strict());
+    assert!(view.set_samplerate(2e6).unwrap() <= 1e6);
     let w = dl.last_warnings();
     assert!(!w.is_empty());
     let queued = dl.session().take_warnings();
@@ -307,7 +316,6 @@ fn strict_false_coercion_reports_warnings() {
             .any(|q| q.operation == "slot1/datalogger/set_samplerate")
     );
     assert!(dl.session().take_warnings().is_empty());
-    dl.set_strict(true);
     // The same value with strict=true is refused before any request (per-model validation)...
     let e = dl.set_samplerate(5e6).unwrap_err();
     assert!(
@@ -321,8 +329,7 @@ fn strict_false_coercion_reports_warnings() {
         "{e}"
     );
     // ...and by the device when validation is off.
-    dl.set_validation(false);
-    let e = dl.set_samplerate(5e6).unwrap_err();
+    let e = dl.with_validation(false).set_samplerate(5e6).unwrap_err();
     assert_eq!(
         e.api_code(),
         Some(&moku_client::ApiCode::InvalidParam),

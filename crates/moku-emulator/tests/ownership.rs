@@ -172,7 +172,12 @@ fn instrument_and_platform_support() {
 
 #[test]
 fn bitstream_upload_is_listed_under_its_bare_name() {
-    let emu = emulator(Model::Go);
+    let emu = Emulator::start(Config {
+        model: Model::Go,
+        bitstreams_installed: false,
+        ..Config::default()
+    })
+    .expect("start emulator");
     let mut c = owner(&emu);
     let r = c.get("/api/v2/bitstreams");
     assert_eq!(r.json(), json!([]));
@@ -198,6 +203,20 @@ fn bitstream_upload_is_listed_under_its_bare_name() {
         Some(b"not a tar"),
     );
     assert_eq!(junk.code(), "INVALID_PARAM");
+    // The default emulator lists the model's bitstreams, as a device used before would.
+    let used = emulator(Model::Go);
+    let mut c = owner(&used);
+    let listed = c.get("/api/v2/bitstreams").json();
+    for name in ["01-000", "01-007-00", "02-000-01", "03-007-02"] {
+        assert!(
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["filename"] == name),
+            "{name}: {listed}"
+        );
+    }
 }
 
 #[test]

@@ -141,6 +141,9 @@ impl MokuSource {
         let options = ConnectOptions {
             force_connect: config.force_connect,
             client_name: Some("elog".into()),
+            // The source streams (no logging session) and is dropped with the server: let the
+            // device go then, as before the client's default became "never relinquish on drop".
+            relinquish_on_drop: true,
             timeouts: Timeouts {
                 bulk_read: Some(config.chunk_timeout),
                 ..Timeouts::default()
