@@ -109,16 +109,17 @@ pub fn manifest_sha256(tar: &[u8]) -> core::result::Result<String, String> {
         let name_end = header[..100].iter().position(|b| *b == 0).unwrap_or(100);
         let name = String::from_utf8_lossy(&header[..name_end]);
         let size_text = String::from_utf8_lossy(&header[124..136]);
-        let size = usize::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
-            .map_err(|_| format!("bad tar size field {size_text:?}"))?;
+        let size =
+            usize::from_str_radix(size_text.trim_matches(|c: char| c == '\0' || c == ' '), 8)
+                .map_err(|_| format!("bad tar size field {size_text:?}"))?;
         let start = pos + 512;
         let data = start
             .checked_add(size)
             .and_then(|end| tar.get(start..end))
             .ok_or("the archive is truncated")?;
         if name.trim_start_matches("./") == "MANIFEST" {
-            let v: Value = serde_json::from_slice(data)
-                .map_err(|e| format!("MANIFEST is not JSON: {e}"))?;
+            let v: Value =
+                serde_json::from_slice(data).map_err(|e| format!("MANIFEST is not JSON: {e}"))?;
             return v
                 .get("items")
                 .and_then(|i| i.get(0))
@@ -184,12 +185,8 @@ impl Shared {
             .clone()
             .or_else(default_data_dir)
             .ok_or("no data directory: set MOKU_DATA_PATH")?;
-        let dir = bitstream_dir(&data, build, &description.model).ok_or_else(|| {
-            format!(
-                "no bitstream directory is known for {}",
-                description.model
-            )
-        })?;
+        let dir = bitstream_dir(&data, build, &description.model)
+            .ok_or_else(|| format!("no bitstream directory is known for {}", description.model))?;
         Ok(dir.join(format!("{name}.mokuinst")))
     }
 
@@ -233,27 +230,13 @@ impl Shared {
             BitstreamPolicy::Manage => {
                 let path = match self.local_bitstream(name) {
                     Ok(p) => p,
-                    Err(reason) if remote.is_some() => {
-                        self.push_warning(
-                            "v2/bitstreams",
-                            format!("using the Moku's copy of bitstream {name}: {reason}"),
-                        );
-                        return Ok(());
-                    }
+                    // The device has it and there is nothing to compare with: use its copy.
+                    Err(_) if remote.is_some() => return Ok(()),
                     Err(reason) => return Err(missing(None, reason)),
                 };
                 let bytes = match std::fs::read(&path) {
                     Ok(b) => b,
-                    Err(_) if remote.is_some() => {
-                        self.push_warning(
-                            "v2/bitstreams",
-                            format!(
-                                "using the Moku's copy of bitstream {name}: {} does not exist",
-                                path.display()
-                            ),
-                        );
-                        return Ok(());
-                    }
+                    Err(_) if remote.is_some() => return Ok(()),
                     Err(e) => {
                         return Err(missing(
                             Some(path.clone()),

@@ -7,19 +7,19 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::bitstreams::{instrument_name, platform_name};
+use crate::description::Description;
 use crate::envelope::expect;
 use crate::error::{Error, Result};
+use crate::exchange::{Body, Shared};
 use crate::json::{Num, Object};
 use crate::limits::{self, ModelLimits};
+use crate::multi_instrument::MultiInstrument;
+use crate::options::{ConnectOptions, Warning};
 use crate::replies::{
     FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus,
     StreamingOptions, Waveform, WaveformSettings, f64_field, required, str_field,
 };
-use crate::bitstreams::{instrument_name, platform_name};
-use crate::description::Description;
-use crate::exchange::{Body, Shared};
-use crate::multi_instrument::MultiInstrument;
-use crate::options::{ConnectOptions, Warning};
 use crate::session::Session;
 use crate::transport::{Method, Stack, Transport};
 use crate::values::{
@@ -301,12 +301,7 @@ impl Datalogger {
     }
 
     /// The raw escape hatch of [`Session::call_json`]: `method` on `/api/<path>`.
-    pub fn call_json(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&Object>,
-    ) -> Result<Value> {
+    pub fn call_json(&self, method: Method, path: &str, body: Option<&Object>) -> Result<Value> {
         self.session.call_json(method, path, body)
     }
 
@@ -454,8 +449,7 @@ impl Datalogger {
             .setter()
             .with("channel", channel)
             .with("enable", enable);
-        self.post(&self.op("enable_input"), Some(&body))
-            .map(drop)
+        self.post(&self.op("enable_input"), Some(&body)).map(drop)
     }
 
     /// `POST disable_channel` (deprecated by the vendor).

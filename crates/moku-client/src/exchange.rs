@@ -279,7 +279,6 @@ impl Shared {
         &self.host
     }
 
-
     /// Marks a logging session started (true) or over (false): a handle dropped while one runs
     /// never relinquishes, whatever [`ConnectOptions::relinquish_on_drop`] says.
     pub(crate) fn set_logging(&self, running: bool) {
@@ -339,4 +338,3 @@ pub(crate) fn copy_with_progress(
     }
     Ok(done)
 }
-

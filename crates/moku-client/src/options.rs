@@ -16,7 +16,7 @@ pub enum BitstreamPolicy {
     /// disk fails the connect with [`Error::MissingBitstream`](crate::Error::MissingBitstream),
     /// which names the file looked for. One documented difference: when the device already
     /// lists a bitstream and no local copy exists, the official client fails; this client
-    /// carries on with a [`Warning`].
+    /// uses the device's copy.
     #[default]
     Manage,
     /// List the device's bitstreams; a missing one becomes a [`Warning`] and nothing is uploaded.

@@ -10,8 +10,8 @@ use serde_json::{Map, Value};
 
 pub use crate::bitstreams::DISABLE_BITSTREAMS_ENV;
 pub use crate::datalogger::DATALOGGER_INSTRUMENT_ID;
-pub use crate::description::SUPPORTED_PROXY_VERSION;
 use crate::description::Description;
+pub use crate::description::SUPPORTED_PROXY_VERSION;
 use crate::envelope::expect;
 use crate::error::{Error, Result};
 use crate::exchange::{Body, Shared, State, copy_with_progress, percent_encode_segment};
@@ -83,10 +83,8 @@ impl Session {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(d);
             if let Some(expected) = &shared.options.serial {
-                let found = expect::string(
-                    "moku/serial_number",
-                    shared.get("moku/serial_number")?,
-                )?;
+                let found =
+                    expect::string("moku/serial_number", shared.get("moku/serial_number")?)?;
                 if found.trim() != expected.trim() {
                     return Err(Error::SerialMismatch {
                         expected: expected.clone(),
@@ -203,7 +201,10 @@ impl Session {
     }
 
     /// The local file [`Session::ensure_bitstream`] reads for `name`, or why there is none.
-    pub fn local_bitstream_path(&self, name: &str) -> core::result::Result<std::path::PathBuf, String> {
+    pub fn local_bitstream_path(
+        &self,
+        name: &str,
+    ) -> core::result::Result<std::path::PathBuf, String> {
         self.shared.local_bitstream(name)
     }
 
@@ -320,4 +321,3 @@ impl Session {
         expect::string(&op, env.data)
     }
 }
-

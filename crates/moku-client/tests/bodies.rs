@@ -257,8 +257,11 @@ fn datalogger_bodies() {
             r#"{{"strict": true, "channel": 2, "type": "Sine", "amplitude": 0.5, "frequency": 1000.0, "offset": 0, "phase": 90, {rest}"#
         )),
     );
-    dl.generate_waveform(1, &Waveform::pulse(1, 100).edge_time(5e-9).pulse_width(1e-3))
-        .unwrap();
+    dl.generate_waveform(
+        1,
+        &Waveform::pulse(1, 100).edge_time(5e-9).pulse_width(1e-3),
+    )
+    .unwrap();
     check(
         Method::Post,
         "generate_waveform",

@@ -113,7 +113,11 @@ impl Device {
                             "INVALID_PARAM",
                             format!(
                                 "output_gain {gain:?} is not available on this model (allowed: {})",
-                                if allowed.is_empty() { "none".into() } else { allowed.join(", ") }
+                                if allowed.is_empty() {
+                                    "none".into()
+                                } else {
+                                    allowed.join(", ")
+                                }
                             ),
                         );
                     }
@@ -156,12 +160,10 @@ impl Device {
                         && matches!(p, "A" | "B" | "C" | "D")
                 })
         };
-        let src_ok = numbered(src, "Input", l.channels)
-            || slot_port(src, "Out")
-            || (dio && src == "DIO");
-        let dst_ok = numbered(dst, "Output", l.channels)
-            || slot_port(dst, "In")
-            || (dio && dst == "DIO");
+        let src_ok =
+            numbered(src, "Input", l.channels) || slot_port(src, "Out") || (dio && src == "DIO");
+        let dst_ok =
+            numbered(dst, "Output", l.channels) || slot_port(dst, "In") || (dio && dst == "DIO");
         match (src_ok, dst_ok) {
             (true, true) => Ok(()),
             (false, _) => Err(format!(
@@ -180,5 +182,4 @@ impl Device {
             )),
         }
     }
-
 }
