@@ -1,5 +1,5 @@
 //! Bridge to the vendor's `mokucli stream` (feature `mokucli`), as the official client's
-//! `get_stream_data()` uses it (spec §9.5).
+//! `get_stream_data()` uses it (docs/moku-protocol.md §9.5).
 //!
 //! Runs `mokucli stream --ip-address=<host> --stream-id=<id> --target=<port>` and reads its
 //! newline-delimited JSON from `localhost:<port>`: one `{"time": [...], "ch1": [...], ...}`

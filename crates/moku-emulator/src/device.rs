@@ -445,7 +445,7 @@ impl Device {
 
     /// `instrument_supported`. A supported single-instrument query (`num_slots: 1`) is what the
     /// official client sends while connecting a single-instrument Datalogger, which then works
-    /// without a deploy call (spec §3.2), so a device left in multi-instrument mode returns to
+    /// without a deploy call (docs/moku-protocol.md §3.2), so a device left in multi-instrument mode returns to
     /// single-instrument mode with a Datalogger in slot 1 here.
     fn instrument_supported(&mut self, body: &[u8]) -> Result<Reply, ApiError> {
         let p = Params::parse(body)?;

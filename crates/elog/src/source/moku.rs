@@ -35,7 +35,7 @@ pub struct MokuConfig {
     pub force_connect: bool,
     /// How long one `get_chunk` may take before the stream counts as dead (default 5 s).
     ///
-    /// The official client waits for ever here (spec §1.3); a logger must notice a device that
+    /// The official client waits for ever here (docs/moku-protocol.md §1.3); a logger must notice a device that
     /// stops answering, so a hung `get_chunk` removes the channels (ELOG goes INVALID) instead
     /// of stalling the source silently.
     pub chunk_timeout: std::time::Duration,
