@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::envelope;
 use crate::error::{Error, Result};
 use crate::exchange::{Body, Shared};
 use crate::options::BitstreamPolicy;
+use crate::reply_envelope;
 use crate::transport::{Method, Stack};
 use crate::values::Model;
 
@@ -153,7 +153,7 @@ impl Shared {
             operation: op.into(),
             reason,
         };
-        match envelope::parse_json(&r.body).map_err(bad)? {
+        match reply_envelope::parse_json(&r.body).map_err(bad)? {
             Value::Array(items) => items
                 .into_iter()
                 .map(|v| match v {
@@ -253,7 +253,7 @@ impl Shared {
                 }
                 let op = format!("bitstreams/upload/{name}.mokuinst");
                 let env = self.call(Method::Post, &op, Body::Raw(&bytes), Stack::Bulk, true)?;
-                envelope::expect::null(&op, &env.data)
+                reply_envelope::expect::null(&op, &env.data)
             }
         }
     }

@@ -1,30 +1,35 @@
 //! The Datalogger instrument: every method of the official client (docs/moku-protocol.md
-//! §7–§10), the device calls Python has on the instrument, and per-call `strict`.
+//! §7–§10) and per-call `strict`. Its rooms: [`streaming`] (stream sessions and chunks),
+//! [`log_file`] (settings files and a logging session run to a downloaded `.li`), and
+//! [`device_calls`] (the device calls Python has on the instrument).
 
-use std::path::Path;
+mod device_calls;
+mod log_file;
+mod streaming;
+
+pub use log_file::{LogEvent, LoggedFile};
+
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::bitstreams::{instrument_name, platform_name};
-use crate::description::Description;
-use crate::envelope::expect;
+use crate::datalogger_types::{
+    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, Waveform, WaveformSettings,
+    f64_field, required, str_field,
+};
 use crate::error::{Error, Result};
 use crate::exchange::{Body, Shared};
-use crate::json::{Num, Object};
 use crate::limits::{self, ModelLimits};
 use crate::multi_instrument::MultiInstrument;
 use crate::options::{ConnectOptions, Warning};
-use crate::replies::{
-    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus,
-    StreamingOptions, Waveform, WaveformSettings, f64_field, required, str_field,
-};
+use crate::reply_envelope::expect;
+use crate::request_body::{Num, Object};
 use crate::session::Session;
 use crate::transport::{Method, Stack, Transport};
 use crate::values::{
-    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Range, Termination,
-    TriggerSource, WaveformType,
+    AcquisitionMode, Bandwidth, Coupling, Impedance, Load, Range, Termination, TriggerSource,
+    WaveformType,
 };
 
 /// The Datalogger's instrument id.
@@ -67,36 +72,6 @@ impl core::fmt::Debug for Datalogger {
             .field("strict", &self.strict)
             .finish_non_exhaustive()
     }
-}
-
-/// Progress of [`Datalogger::log_to_file`].
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum LogEvent {
-    /// Logging started; the reply of `start_logging`.
-    Started(LoggingStarted),
-    /// One `logging_progress` poll.
-    Progress(LoggingProgress),
-    /// Download progress: bytes so far and the total if known.
-    Downloading {
-        /// Bytes received.
-        received: u64,
-        /// Content length, when the device sent one.
-        total: Option<u64>,
-    },
-}
-
-/// The result of [`Datalogger::log_to_file`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct LoggedFile {
-    /// The file target the file was downloaded from.
-    pub location: FileTarget,
-    /// The device's file name.
-    pub file_name: String,
-    /// Bytes downloaded.
-    pub bytes: u64,
-    /// The last progress report.
-    pub progress: LoggingProgress,
 }
 
 impl Datalogger {
@@ -248,61 +223,6 @@ impl Datalogger {
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         );
         Ok(Coerced { value, warnings })
-    }
-
-    /// `GET /api/moku/name` (Python: `Datalogger.name()`).
-    pub fn name(&self) -> Result<String> {
-        self.session.name()
-    }
-
-    /// `GET /api/moku/serial_number`.
-    pub fn serial_number(&self) -> Result<String> {
-        self.session.serial_number()
-    }
-
-    /// `GET /api/moku/describe`, fetched again.
-    pub fn describe(&self) -> Result<Description> {
-        self.session.describe()
-    }
-
-    /// `GET /api/moku/mokuos_version`.
-    pub fn mokuos_version(&self) -> Result<String> {
-        self.session.mokuos_version()
-    }
-
-    /// `GET /api/moku/mokuos_version` under the official client's deprecated name.
-    pub fn firmware_version(&self) -> Result<String> {
-        self.session.firmware_version()
-    }
-
-    /// `GET /api/moku/calibration_date`.
-    pub fn calibration_date(&self) -> Result<serde_json::Map<String, Value>> {
-        self.session.calibration_date()
-    }
-
-    /// `GET /api/<target>/list`.
-    pub fn list(&self, target: &FileTarget) -> Result<Vec<String>> {
-        self.session.list(target)
-    }
-
-    /// `GET /api/<target>/download/<name>` into the local file `path`.
-    pub fn download(&self, target: &FileTarget, name: &str, path: &Path) -> Result<u64> {
-        self.session.download(target, name, path)
-    }
-
-    /// `POST /api/<target>/upload/<name>` with raw bytes.
-    pub fn upload(&self, target: &FileTarget, name: &str, data: &[u8]) -> Result<()> {
-        self.session.upload(target, name, data)
-    }
-
-    /// `DELETE /api/<target>/delete/<name>`.
-    pub fn delete(&self, target: &FileTarget, name: &str) -> Result<String> {
-        self.session.delete(target, name)
-    }
-
-    /// The raw escape hatch of [`Session::call_json`]: `method` on `/api/<path>`.
-    pub fn call_json(&self, method: Method, path: &str, body: Option<&Object>) -> Result<Value> {
-        self.session.call_json(method, path, body)
     }
 
     /// The warnings of the most recent enveloped reply of this session (empty when it had none).
@@ -706,193 +626,6 @@ impl Datalogger {
         self.check_channel(channel)?;
         let body = Object::new().with("channel", channel);
         self.termination_reply("get_output_load", "load", &body)
-    }
-
-    /// `POST start_streaming`; stores the `stream_id` for [`Datalogger::get_chunk`].
-    ///
-    /// Unlike the official client this does not run `mokucli --version` first: the native LI
-    /// decoder ([`crate::li`]) makes mokucli optional.
-    pub fn start_streaming(&self, options: &StreamingOptions) -> Result<StreamStarted> {
-        self.check_session(
-            false,
-            options.sample_rate,
-            options.trigger_source.as_ref(),
-            options.trigger_level,
-        )?;
-        let body = self
-            .setter()
-            .with("duration", options.duration)
-            .with("sample_rate", options.sample_rate)
-            .with(
-                "trigger_source",
-                options.trigger_source.as_ref().map(TriggerSource::as_str),
-            )
-            .with("trigger_level", options.trigger_level);
-        let op = self.op("start_streaming");
-        let raw = self.post_obj("start_streaming", Some(&body))?;
-        let stream_id = required(&op, "stream_id", str_field(&raw, "stream_id"))?;
-        *self
-            .stream_id
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stream_id.clone());
-        Ok(StreamStarted {
-            stream_id,
-            sample_rate: f64_field(&raw, "sample_rate"),
-            raw,
-        })
-    }
-
-    /// `POST get_stream_status` (empty body).
-    pub fn get_stream_status(&self) -> Result<StreamStatus> {
-        Ok(StreamStatus::from_map(
-            self.post_obj("get_stream_status", None)?,
-        ))
-    }
-
-    /// `POST stop_streaming` (empty body). The stream id is kept so that remaining chunks can
-    /// still be fetched (the official 4.4 client clears it and then sends `"null"`).
-    pub fn stop_streaming(&self) -> Result<()> {
-        self.post(&self.op("stop_streaming"), None).map(drop)
-    }
-
-    /// `POST /api/v2/get_chunk` for the current stream: the raw LI bytes of the next chunk.
-    /// Decode them with [`crate::li::decode`]. End of stream is
-    /// [`Error::Stream`]`("End of stream")` (see [`Error::is_end_of_stream`]).
-    pub fn get_chunk(&self) -> Result<Vec<u8>> {
-        let id = self.stream_id().unwrap_or_else(|| "null".to_owned());
-        self.get_chunk_for(&id)
-    }
-
-    /// `POST /api/v2/get_chunk` for an explicit stream id.
-    pub fn get_chunk_for(&self, stream_id: &str) -> Result<Vec<u8>> {
-        let topic = format!("logformat{}", self.slot - 1);
-        let body = Object::new().with(
-            "stream_id",
-            Object::new().with(stream_id, Object::new().with("topic", topic)),
-        );
-        let text = body.to_json();
-        let r = self
-            .sh()
-            .raw(Method::Post, "v2/get_chunk", Body::Json(&text), false)?;
-        if r.status != 200 {
-            return Err(Error::Stream("Error fetching stream.".into()));
-        }
-        let first = r.body.iter().find(|b| !b.is_ascii_whitespace());
-        if first == Some(&b'{')
-            && let Ok(Value::Object(obj)) = crate::envelope::parse_json(&r.body)
-        {
-            return Err(Error::Stream(match obj.get("error") {
-                Some(Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
-                None => Value::Object(obj).to_string(),
-            }));
-        }
-        Ok(r.body)
-    }
-
-    /// `GET save_settings`: the raw `.mokuconf` bytes.
-    pub fn save_settings_bytes(&self) -> Result<Vec<u8>> {
-        let op = self.op("save_settings");
-        let r = self.sh().raw(Method::Get, &op, Body::None, false)?;
-        if r.status != 200 {
-            return Err(Error::DownloadFailed {
-                operation: op,
-                status: r.status,
-                body: String::from_utf8_lossy(&r.body).into_owned(),
-            });
-        }
-        Ok(r.body)
-    }
-
-    /// `GET save_settings` into the file `path`.
-    pub fn save_settings(&self, path: &Path) -> Result<()> {
-        let bytes = self.save_settings_bytes()?;
-        std::fs::write(path, bytes)?;
-        Ok(())
-    }
-
-    /// `POST load_settings` with raw `.mokuconf` bytes (no Content-Type).
-    pub fn load_settings_bytes(&self, settings: &[u8]) -> Result<()> {
-        let op = self.op("load_settings");
-        self.sh()
-            .call(Method::Post, &op, Body::Raw(settings), Stack::Bulk, true)
-            .map(drop)
-    }
-
-    /// `POST load_settings` with the contents of the file `path`.
-    pub fn load_settings(&self, path: &Path) -> Result<()> {
-        let bytes = std::fs::read(path)?;
-        self.load_settings_bytes(&bytes)
-    }
-
-    /// Relinquishes ownership if this Datalogger owns the device; a no-op for a slot of a
-    /// multi-instrument platform (the platform owns it).
-    pub fn relinquish_ownership(&self) -> Result<()> {
-        if self.multi {
-            Ok(())
-        } else {
-            self.session.relinquish_ownership()
-        }
-    }
-
-    /// Runs a logging session to its end and downloads the `.li` file into `writer`:
-    /// `start_logging`, `logging_progress` every `poll` until `complete`, then the download
-    /// from `location` (or the model's default location). `on_event` sees every step.
-    pub fn log_to_writer(
-        &self,
-        options: &LoggingOptions,
-        poll: Duration,
-        writer: &mut dyn std::io::Write,
-        on_event: &mut dyn FnMut(&LogEvent),
-    ) -> Result<LoggedFile> {
-        let started = self.start_logging(options)?;
-        on_event(&LogEvent::Started(started.clone()));
-        let op = self.op("start_logging");
-        let mut file_name = required(&op, "file_name", started.file_name.clone())?;
-        let location = FileTarget::from_raw(
-            &started
-                .location
-                .clone()
-                .unwrap_or_else(|| self.session.model().log_location().to_owned()),
-        );
-        let progress = loop {
-            let p = self.logging_progress()?;
-            on_event(&LogEvent::Progress(p.clone()));
-            if p.complete {
-                break p;
-            }
-            std::thread::sleep(poll);
-        };
-        if let Some(f) = &progress.file_name
-            && !f.is_empty()
-        {
-            file_name.clone_from(f);
-        }
-        let bytes =
-            self.session
-                .download_to(&location, &file_name, writer, &mut |received, total| {
-                    on_event(&LogEvent::Downloading { received, total });
-                })?;
-        Ok(LoggedFile {
-            location,
-            file_name,
-            bytes,
-            progress,
-        })
-    }
-
-    /// [`Datalogger::log_to_writer`] into the local file `path`.
-    pub fn log_to_file(
-        &self,
-        options: &LoggingOptions,
-        poll: Duration,
-        path: &Path,
-        on_event: &mut dyn FnMut(&LogEvent),
-    ) -> Result<LoggedFile> {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-        let r = self.log_to_writer(options, poll, &mut f, on_event)?;
-        std::io::Write::flush(&mut f)?;
-        Ok(r)
     }
 }
 

@@ -3,8 +3,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::envelope::expect;
 use crate::error::{Error, Result};
+use crate::reply_envelope::expect;
 use crate::values::Model;
 
 /// The proxy version this client speaks (`SUPPORTED_PROXY_VERSION` of the official client).

@@ -9,11 +9,11 @@ use std::sync::{Mutex, MutexGuard};
 use serde_json::Value;
 
 use crate::description::Description;
-use crate::envelope::{self, Envelope, expect};
 use crate::error::{Error, Result, TransportError, TransportErrorKind};
 use crate::host::Host;
-use crate::json::Object;
 use crate::options::{ConnectOptions, Warning};
+use crate::reply_envelope::{self, Envelope, expect};
+use crate::request_body::Object;
 use crate::transport::{
     Method, Request, Response, Stack, StreamingResponse, Transport, find_header,
 };
@@ -177,7 +177,7 @@ impl Shared {
         let r = self
             .send_raw(method, &path, body, stack, timeouts)
             .map_err(|e| Self::transport_error(op, e))?;
-        let env = envelope::interpret(op, r.status, &r.body)?;
+        let env = reply_envelope::interpret(op, r.status, &r.body)?;
         self.record_warnings(op, &env.messages);
         Ok(env)
     }

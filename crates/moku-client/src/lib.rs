@@ -4,19 +4,19 @@
 
 pub mod bitstreams;
 pub mod datalogger;
+pub mod datalogger_types;
 mod description;
-pub mod envelope;
 mod error;
 mod exchange;
 mod host;
-pub mod json;
 pub mod li;
 pub mod limits;
 #[cfg(feature = "mokucli")]
 pub mod mokucli;
 pub mod multi_instrument;
 mod options;
-pub mod replies;
+pub mod reply_envelope;
+pub mod request_body;
 pub mod session;
 mod transport;
 #[cfg(feature = "ureq")]
@@ -24,16 +24,16 @@ mod ureq_transport;
 pub mod values;
 
 pub use datalogger::{Coerced, Datalogger, LogEvent, LoggedFile};
-pub use description::Description;
-pub use error::{ApiCode, Error, Result, TransportError, TransportErrorKind};
-pub use host::Host;
-pub use json::Num;
-pub use multi_instrument::{Connection, Endpoint, MultiInstrument};
-pub use options::{BitstreamPolicy, ConnectOptions, Warning, WarningHandler};
-pub use replies::{
+pub use datalogger_types::{
     FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus,
     StreamingOptions, Waveform, WaveformSettings,
 };
+pub use description::Description;
+pub use error::{ApiCode, Error, Result, TransportError, TransportErrorKind};
+pub use host::Host;
+pub use multi_instrument::{Connection, Endpoint, MultiInstrument};
+pub use options::{BitstreamPolicy, ConnectOptions, Warning, WarningHandler};
+pub use request_body::Num;
 pub use session::Session;
 pub use transport::{Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport};
 #[cfg(feature = "ureq")]

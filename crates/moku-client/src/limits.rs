@@ -6,7 +6,7 @@
 //! [`Datalogger::with_validation`](crate::Datalogger::with_validation). Membership and range
 //! checks apply to `strict=true` requests only (with `strict=false` the device coerces values
 //! itself); channel numbers are always checked. A refusal is
-//! [`Error::InvalidArgument`](crate::Error::InvalidArgument), whose
+//! `Error::InvalidArgument`, whose
 //! [`api_code`](crate::Error::api_code) is `INVALID_PARAM`, as the device's would be.
 
 use crate::error::{Error, Result};

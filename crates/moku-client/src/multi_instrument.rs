@@ -6,13 +6,13 @@
 use serde_json::{Map, Value};
 
 use crate::bitstreams::{empty_slot_name, platform_name};
-use crate::envelope::expect;
+use crate::datalogger_types::{FrontendSettings, str_field};
 use crate::error::{Error, Result};
 use crate::host::Host;
-use crate::json::Object;
 use crate::limits::ModelLimits;
 use crate::options::ConnectOptions;
-use crate::replies::{FrontendSettings, str_field};
+use crate::reply_envelope::expect;
+use crate::request_body::Object;
 use crate::session::Session;
 use crate::transport::Transport;
 use crate::values::{Bandwidth, Coupling, Impedance, Model};

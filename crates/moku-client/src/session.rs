@@ -12,11 +12,11 @@ pub use crate::bitstreams::DISABLE_BITSTREAMS_ENV;
 pub use crate::datalogger::DATALOGGER_INSTRUMENT_ID;
 use crate::description::Description;
 pub use crate::description::SUPPORTED_PROXY_VERSION;
-use crate::envelope::expect;
 use crate::error::{Error, Result};
 use crate::exchange::{Body, Shared, State, copy_with_progress, percent_encode_segment};
 use crate::host::Host;
 use crate::options::{ConnectOptions, Warning};
+use crate::reply_envelope::expect;
 use crate::transport::{Method, Stack, Transport, find_header};
 use crate::values::{FileTarget, Model};
 
@@ -214,7 +214,7 @@ impl Session {
     ///
     /// ```no_run
     /// # fn main() -> moku_client::Result<()> {
-    /// use moku_client::{ConnectOptions, Method, Session, json::Object};
+    /// use moku_client::{ConnectOptions, Method, Session, request_body::Object};
     /// let s = Session::connect("192.168.1.10", ConnectOptions::default())?;
     /// let data = s.call_json(Method::Post, "slot1/datalogger/get_frontend",
     ///     Some(&Object::new().with("channel", 1)))?;
@@ -224,11 +224,11 @@ impl Session {
         &self,
         method: Method,
         path: &str,
-        body: Option<&crate::json::Object>,
+        body: Option<&crate::request_body::Object>,
     ) -> Result<Value> {
         let path = path.trim_start_matches('/');
         let path = path.strip_prefix("api/").unwrap_or(path);
-        let text = body.map(crate::json::Object::to_json);
+        let text = body.map(crate::request_body::Object::to_json);
         let body = match (&text, method) {
             (Some(t), _) => Body::Json(t),
             (None, Method::Post) => Body::Json(""),

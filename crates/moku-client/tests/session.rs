@@ -359,7 +359,7 @@ fn multi_instrument_uploads_slot_bitstreams_and_wires_the_slot() {
         Endpoint::Input(1).to(Endpoint::SlotIn(5, 'A')),
         Endpoint::Dio.to(Endpoint::Output(1)),
     ] {
-        let e = m.set_connections(&[bad.clone()]).unwrap_err();
+        let e = m.set_connections(std::slice::from_ref(&bad)).unwrap_err();
         assert!(e.is_invalid_param(), "{bad}: {e}");
     }
     // ...and by the device when the local checks are off.
@@ -372,9 +372,9 @@ fn multi_instrument_uploads_slot_bitstreams_and_wires_the_slot() {
         .call_json(
             moku_client::Method::Post,
             "mim/set_connections",
-            Some(&moku_client::json::Object::new().with(
+            Some(&moku_client::request_body::Object::new().with(
                 "connections",
-                vec![moku_client::json::Object::new()
+                vec![moku_client::request_body::Object::new()
                     .with("source", raw.source.to_string())
                     .with("destination", raw.destination.to_string())],
             )),

@@ -1,10 +1,11 @@
-//! Typed views of the Datalogger's reply objects (docs/moku-protocol.md §7, §9). Each keeps the whole object in
+//! The Datalogger's argument structs (logging and streaming options, [`Waveform`]) and typed
+//! views of its reply objects (docs/moku-protocol.md §7, §9). Each reply keeps the whole object in
 //! `raw` for fields this crate does not model.
 
 use serde_json::{Map, Value};
 
-use crate::envelope::value_as_f64;
 use crate::error::{Error, Result};
+use crate::reply_envelope::value_as_f64;
 use crate::values::{
     AcquisitionMode, Bandwidth, Coupling, Impedance, Range, StreamState, TriggerSource,
     WaveformType,
