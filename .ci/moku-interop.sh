@@ -40,6 +40,10 @@ if [ -z "${MOKU_EMULATOR_BIN:-}" ]; then
 fi
 EMU_BIN="${MOKU_EMULATOR_BIN:-$TARGET_DIR/release/examples/moku_emulator}"
 DL_BIN="$(dirname "$EMU_BIN")/moku_datalogger"
+if [ ! -x "$DL_BIN" ]; then
+  cargo build --release --example moku_datalogger
+  DL_BIN="$TARGET_DIR/release/examples/moku_datalogger"
+fi
 
 EMU_OUT="$(mktemp)"
 CLI_DIR="$(mktemp -d)"
