@@ -232,3 +232,29 @@ fn emulator_serves_the_datalogger_tool() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("connected to Moku:Lab"));
 }
+
+#[test]
+fn ownership_and_busy_errors_name_the_flag_to_use() {
+    use moku_client::{ConnectOptions, Datalogger, LoggingOptions};
+    let emu = moku_emulator::Emulator::start(moku_emulator::Config::default()).unwrap();
+    let other = Datalogger::connect(&emu.host(), ConnectOptions::default()).unwrap();
+    other
+        .start_logging(&LoggingOptions {
+            duration: 60.into(),
+            ..LoggingOptions::default()
+        })
+        .unwrap();
+    let host = emu.host();
+    let out = run("moku_datalogger", &["--host", &host, "--seconds", "0.2"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("rerun with --force-connect"), "{err}");
+    let out = run(
+        "moku_datalogger",
+        &["--host", &host, "--seconds", "0.2", "--force-connect"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("rerun with --ignore-busy"), "{err}");
+    drop(other);
+}
