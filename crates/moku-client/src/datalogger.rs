@@ -1,7 +1,7 @@
 //! The Datalogger instrument: every method of the official client (docs/moku-protocol.md
-//! §7–§10) and per-call `strict`. Its rooms: [`streaming`] (stream sessions and chunks),
-//! [`log_file`] (settings files and a logging session run to a downloaded `.li`), and
-//! [`device_calls`] (the device calls Python has on the instrument).
+//! §7–§10) and per-call `strict`. Its rooms: `streaming` (stream sessions and chunks),
+//! `log_file` (settings files and a logging session run to a downloaded `.li`), and
+//! `device_calls` (the device calls Python has on the instrument).
 
 mod device_calls;
 mod log_file;

@@ -63,7 +63,7 @@ impl Datalogger {
         self.session.delete(target, name)
     }
 
-    /// The raw escape hatch of [`Session::call_json`]: `method` on `/api/<path>`.
+    /// The raw escape hatch of [`Session::call_json`](crate::Session::call_json): `method` on `/api/<path>`.
     pub fn call_json(&self, method: Method, path: &str, body: Option<&Object>) -> Result<Value> {
         self.session.call_json(method, path, body)
     }
