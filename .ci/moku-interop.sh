@@ -5,12 +5,20 @@
 # Needs only PyPI and crates.io. Steps: a venv with `moku==4.4.0.0`; the emulator example built and
 # started on a free loopback port (`--listen 127.0.0.1:0`, address read from its `listening on`
 # line); MOKU_CLI_PATH pointed at the fake mokucli of crates/moku-emulator/interop/ (it fetches the
-# stream with get_chunk and serves NDJSON + EOS, spec §9.5); then interop/official_client.py, which
-# prints `N passed, M failed` and exits non-zero on any failure. The emulator is stopped on exit.
+# stream with get_chunk and serves NDJSON + EOS, docs/moku-protocol.md §9.5); then
+# interop/official_client.py, which prints `N passed, M failed` and exits non-zero on any failure.
+# The emulator is stopped on exit.
 #
-# Bitstreams: the package ships none. official_client.py writes fake `.mokuinst` archives under
-# MOKU_DATA_PATH so the client's real bitstream check/upload path runs against the emulator
+# Bitstreams: the package ships none, and the emulator starts as a fresh device (--no-bitstreams).
+# official_client.py writes fake `.mokuinst` archives under MOKU_DATA_PATH so the client's real
+# bitstream check/upload path runs against the emulator, single- and multi-instrument
 # (MOKU_API_DISABLE_BITSTREAM_MANAGEMENT is deliberately NOT set; see the script's docstring).
+# The multi-instrument check wires slot 2 both ways (set_connections), checks that impossible
+# wiring is refused, and sets the platform's front end and output gain.
+#
+# Then the Rust client (examples/moku_datalogger) connects to a second fresh emulator with
+# --data-dir pointed at the same data directory: both clients read one layout, and the Rust
+# client must upload the bitstreams itself to get the Datalogger.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,9 +36,14 @@ fi
 
 # MOKU_EMULATOR_BIN may name an already built emulator binary (same command line).
 if [ -z "${MOKU_EMULATOR_BIN:-}" ]; then
-  cargo build --release --example moku_emulator
+  cargo build --release --example moku_emulator --example moku_datalogger
 fi
 EMU_BIN="${MOKU_EMULATOR_BIN:-$TARGET_DIR/release/examples/moku_emulator}"
+DL_BIN="$(dirname "$EMU_BIN")/moku_datalogger"
+if [ ! -x "$DL_BIN" ]; then
+  cargo build --release --example moku_datalogger
+  DL_BIN="$TARGET_DIR/release/examples/moku_datalogger"
+fi
 
 EMU_OUT="$(mktemp)"
 CLI_DIR="$(mktemp -d)"
@@ -44,17 +57,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$EMU_BIN" --listen 127.0.0.1:0 --model pro >"$EMU_OUT" &
-EMU_PID=$!
-ADDR=""
-for _ in $(seq 1 100); do
-  ADDR="$(sed -n 's/^listening on //p' "$EMU_OUT")"
-  [ -n "$ADDR" ] && break
-  kill -0 "$EMU_PID" 2>/dev/null || { echo "emulator exited early" >&2; exit 1; }
-  sleep 0.1
-done
-[ -n "$ADDR" ] || { echo "emulator did not report its address" >&2; exit 1; }
-echo "emulator listening on $ADDR"
+# Starts a fresh emulated Moku:Pro (no bitstreams) and sets EMU_PID and ADDR.
+start_emulator() {
+  : >"$EMU_OUT"
+  "$EMU_BIN" --listen 127.0.0.1:0 --model pro --no-bitstreams >"$EMU_OUT" &
+  EMU_PID=$!
+  ADDR=""
+  for _ in $(seq 1 100); do
+    ADDR="$(sed -n 's/^listening on //p' "$EMU_OUT")"
+    [ -n "$ADDR" ] && break
+    kill -0 "$EMU_PID" 2>/dev/null || { echo "emulator exited early" >&2; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$ADDR" ] || { echo "emulator did not report its address" >&2; exit 1; }
+  echo "emulator listening on $ADDR"
+}
+start_emulator
 
 # The fake mokucli runs on the venv's interpreter through a tiny wrapper: a `python3` found on
 # PATH may be a slow shim (pyenv), and the client allows the stream listener only ~2 s to appear.
@@ -62,5 +80,16 @@ PY="$(cd "$VENV/bin" && pwd)/python"
 # (-S -I: no site packages, isolated mode; it needs only the standard library and starts faster.)
 printf '#!/bin/sh\nexec "%s" -S -I "%s" "$@"\n' "$PY" "$(pwd)/$INTEROP/fake_mokucli" >"$CLI_DIR/mokucli"
 chmod +x "$CLI_DIR/mokucli"
-MOKU_CLI_PATH="$CLI_DIR/mokucli" PYTHONUNBUFFERED=1 \
+MOKU_CLI_PATH="$CLI_DIR/mokucli" MOKU_INTEROP_DATA="$CLI_DIR/data" PYTHONUNBUFFERED=1 \
   "$PY" "$INTEROP/official_client.py" "$ADDR"
+
+# The Rust client on the same data directory, against a fresh device.
+kill "$EMU_PID" 2>/dev/null || true
+wait "$EMU_PID" 2>/dev/null || true
+start_emulator
+DL_OUT="$("$DL_BIN" --host "$ADDR" --seconds 0.2 --data-dir "$CLI_DIR/data")" || {
+  echo "moku_datalogger failed on the official client's data directory" >&2
+  exit 1
+}
+grep -q '^connected to Moku:Pro' <<<"$DL_OUT" || { echo "$DL_OUT" >&2; exit 1; }
+echo "Rust client: bitstreams uploaded from the official client's data directory, logged and streamed"

@@ -1,58 +1,90 @@
 //! Drives a Moku Datalogger: configure, log a short session and download it, then stream.
 //!
 //! ```text
-//! cargo run --example moku_datalogger -- [--host IP[:PORT]] [--model go|lab|pro|delta] [--seconds S]
+//! cargo run --example moku_datalogger -- [--host IP[:PORT] | --model go|lab|pro|delta]
+//!     [--seconds S] [--save FILE.li] [--force-connect] [--ignore-busy] [--serial N] [--data-dir DIR]
 //! ```
 //!
 //! Without `--host` an emulator (`moku-emulator`) is started in-process, with input 1 wired to
-//! output 1, so the example runs without hardware.
+//! output 1, so the example runs without hardware; `--model` picks the emulated model. With
+//! `--save FILE.li` the downloaded log is written to FILE.li (convert it with `li_to_csv`).
+//! Warnings (device coercion notes, bitstream notes) are printed to stderr as they arrive.
 
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
+use clap::Parser;
 use moku_client::limits::ModelLimits;
 use moku_client::{
-    ConnectOptions, Coupling, Datalogger, LogEvent, LoggingOptions, Num, StreamingOptions,
-    Waveform, li,
+    ApiCode, ConnectOptions, Coupling, Datalogger, Error, LogEvent, LoggingOptions,
+    StreamingOptions, Waveform, li,
 };
 
-fn usage() -> ExitCode {
-    eprintln!("usage: moku_datalogger [--host IP[:PORT]] [--model go|lab|pro|delta] [--seconds S]");
-    ExitCode::from(2)
+/// Configure a Moku Datalogger, log a short session and download it, then stream.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// The Moku's address (`IP`, `IP:PORT`, `[IPv6]`); without it an emulator is started here.
+    #[arg(long, value_name = "IP[:PORT]")]
+    host: Option<String>,
+    /// The emulated model (only without --host: a real device reports its own model).
+    #[arg(long, value_name = "go|lab|pro|delta", conflicts_with = "host")]
+    model: Option<moku_emulator::Model>,
+    /// Length of the logging session and of the stream, in seconds.
+    #[arg(long, default_value_t = 1.0, value_parser = positive_seconds, allow_negative_numbers = true)]
+    seconds: f64,
+    /// Write the downloaded `.li` log to this file (convert it with `li_to_csv FILE.li`).
+    #[arg(long, value_name = "FILE.li")]
+    save: Option<PathBuf>,
+    /// Take ownership even if another client owns the Moku.
+    #[arg(long)]
+    force_connect: bool,
+    /// Go ahead even if an instrument is busy (e.g. logging).
+    #[arg(long)]
+    ignore_busy: bool,
+    /// Refuse to go on unless the Moku at --host reports this serial number.
+    #[arg(long, value_name = "N")]
+    serial: Option<String>,
+    /// The data directory with the instrument bitstreams (default: $MOKU_DATA_PATH, then
+    /// the official client's default).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+fn positive_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a positive number of seconds (try --seconds 1.5)"
+        )),
+    }
+}
+
+/// Prints a line to stdout; a closed stdout (`| head`) ends the program quietly.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, $($arg)*).and_then(|()| out.flush()).is_err() {
+            std::process::exit(0);
+        }
+    }};
 }
 
 fn main() -> ExitCode {
-    let mut host = None;
-    let mut model = moku_emulator::Model::Go;
-    let mut seconds = 1.0f64;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let Some(value) = args.next() else {
-            return usage();
-        };
-        match arg.as_str() {
-            "--host" => host = Some(value),
-            "--model" => match value.parse() {
-                Ok(m) => model = m,
-                Err(_) => return usage(),
-            },
-            "--seconds" => match value.parse() {
-                Ok(s) if s > 0.0 => seconds = s,
-                _ => return usage(),
-            },
-            _ => return usage(),
-        }
-    }
+    let args = Args::parse();
     // Keep the in-process emulator alive for the whole run.
-    let emulator = match host {
+    let emulator = match &args.host {
         Some(_) => None,
         None => match moku_emulator::Emulator::start(moku_emulator::Config {
-            model,
+            model: args.model.unwrap_or(moku_emulator::Model::Go),
             ..Default::default()
         }) {
             Ok(e) => {
                 e.set_input_signal(1, moku_emulator::Signal::FromOutput(1));
-                println!(
+                say!(
                     "started an emulated {} at {}",
                     e.model().hardware(),
                     e.host()
@@ -60,35 +92,83 @@ fn main() -> ExitCode {
                 Some(e)
             }
             Err(e) => {
-                eprintln!("cannot start the emulator: {e}");
+                eprintln!("error: cannot start the emulator: {e}");
                 return ExitCode::FAILURE;
             }
         },
     };
-    let host = host.unwrap_or_else(|| emulator.as_ref().map(|e| e.host()).unwrap_or_default());
-    match run(&host, seconds) {
+    let host = args
+        .host
+        .clone()
+        .unwrap_or_else(|| emulator.as_ref().map(|e| e.host()).unwrap_or_default());
+    match run(&host, &args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
+            if let Some(hint) = hint(&e) {
+                eprintln!("hint: {hint}");
+            }
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(host: &str, seconds: f64) -> moku_client::Result<()> {
-    let dl = Datalogger::connect(host, ConnectOptions::default())?;
+/// What to do about an error, in this tool's terms.
+fn hint(e: &Error) -> Option<&'static str> {
+    let text = e.to_string();
+    match e {
+        Error::Api { .. } if text.contains("busy") || text.contains("ignore_busy") => {
+            Some("an instrument is busy (e.g. logging): rerun with --ignore-busy")
+        }
+        Error::Api {
+            operation,
+            code: ApiCode::InvalidRequest,
+            ..
+        } if operation == "moku/claim_ownership" => {
+            Some("another client owns the Moku: rerun with --force-connect to take it over")
+        }
+        Error::MissingBitstream { .. } => Some(
+            "download the instrument files with `mokucli instrument download`, or pass --data-dir DIR",
+        ),
+        Error::Transport { .. } => {
+            Some("check the address given with --host and that the Moku is on")
+        }
+        _ => None,
+    }
+}
+
+fn or_unknown<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "?".to_owned(), |v| v.to_string())
+}
+
+fn run(host: &str, args: &Args) -> moku_client::Result<()> {
+    let options = ConnectOptions {
+        force_connect: args.force_connect,
+        ignore_busy: args.ignore_busy,
+        serial: args.serial.clone(),
+        data_dir: args.data_dir.clone(),
+        warning_handler: Some(Arc::new(|w: &moku_client::Warning| {
+            eprintln!("warning: {}: {}", w.operation, w.message);
+        })),
+        ..ConnectOptions::default()
+    };
+    let dl = Datalogger::connect(host, options)?;
+    let result = session(&dl, args);
+    // The official client never lets the device go on its own; this tool is done with it.
+    let released = dl.relinquish_ownership();
+    result.and(released)
+}
+
+fn session(dl: &Datalogger, args: &Args) -> moku_client::Result<()> {
     let d = dl.session().description();
-    println!(
-        "connected to {} (MokuOS {}), client key {:?}",
+    say!(
+        "connected to {} (MokuOS {}, serial {})",
         d.model,
         d.mokuos,
-        dl.session().client_key()
+        dl.serial_number()?
     );
-    for w in dl.session().take_warnings() {
-        println!("warning: {}", w.message);
-    }
 
-    // Configure input 1 with the model's first documented impedance and range.
+    // Configure input 1 with the model's first documented impedance and its largest range.
     if let Some(l) = ModelLimits::for_model(&d.model) {
         let fe = dl.set_frontend(
             1,
@@ -97,22 +177,26 @@ fn run(host: &str, seconds: f64) -> moku_client::Result<()> {
             l.ranges[l.ranges.len() - 1].clone(),
             None,
         )?;
-        println!(
-            "input 1: {:?} {:?} {:?}",
-            fe.impedance, fe.coupling, fe.range
+        say!(
+            "input 1: impedance {}, coupling {}, range {}",
+            or_unknown(fe.impedance),
+            or_unknown(fe.coupling),
+            or_unknown(fe.range)
         );
     }
     let rate = dl.set_samplerate(1000)?;
-    println!("sample rate {rate} Sa/s");
+    say!("sample rate: {rate} Sa/s");
     let w = dl.generate_waveform(1, &Waveform::sine(1, 5))?;
-    println!(
-        "output 1: {:?} {:?} Vpp {:?} Hz",
-        w.kind, w.amplitude, w.frequency
+    say!(
+        "output 1: {} {} Vpp at {} Hz",
+        or_unknown(w.kind),
+        or_unknown(w.amplitude),
+        or_unknown(w.frequency)
     );
 
     // Log a short session and download the .li file.
     let opts = LoggingOptions {
-        duration: Num::Float(seconds),
+        duration: args.seconds.into(),
         file_name_prefix: "example".into(),
         ..LoggingOptions::default()
     };
@@ -122,19 +206,33 @@ fn run(host: &str, seconds: f64) -> moku_client::Result<()> {
         Duration::from_millis(250),
         &mut bytes,
         &mut |e| match e {
-            LogEvent::Started(s) => println!("logging to {:?} in {:?}", s.file_name, s.location),
-            LogEvent::Progress(p) => println!(
-                "  progress: running={} complete={} samples={:?} remaining={:?}s",
-                p.running, p.complete, p.samples_logged, p.time_remaining
+            LogEvent::Started(s) => say!(
+                "logging to {} in {}",
+                s.file_name.as_deref().unwrap_or("?"),
+                s.location.as_deref().unwrap_or("?")
             ),
-            LogEvent::Downloading { received, total } => {
-                println!("  downloaded {received} of {total:?} bytes")
-            }
+            LogEvent::Progress(p) if p.complete => say!(
+                "  logging complete: {} samples",
+                or_unknown(p.samples_logged)
+            ),
+            LogEvent::Progress(p) => say!(
+                "  logging: {} samples, {} s remaining",
+                or_unknown(p.samples_logged),
+                or_unknown(p.time_remaining)
+            ),
+            LogEvent::Downloading { received, total } => match total {
+                Some(t) => say!("  downloaded {received} of {t} bytes"),
+                None => say!("  downloaded {received} bytes"),
+            },
             _ => {}
         },
     )?;
+    if let Some(path) = &args.save {
+        std::fs::write(path, &bytes)?;
+        say!("saved {} bytes to {}", bytes.len(), path.display());
+    }
     let doc = li::decode(&bytes)?;
-    println!(
+    say!(
         "{}: {} bytes, {} channel(s)",
         logged.file_name,
         logged.bytes,
@@ -144,50 +242,61 @@ fn run(host: &str, seconds: f64) -> moku_client::Result<()> {
         let first: Vec<String> = ch
             .iter()
             .take(5)
-            .map(|(t, v)| format!("{t:.3}s={:.4}V", v[0]))
+            .map(|(t, v)| format!("{t:.3} s: {:.4} V", v[0]))
             .collect();
-        println!(
+        say!(
             "  channel {}: {} samples; {}",
             ch.channel + 1,
             ch.len(),
-            first.join(" ")
+            first.join(", ")
         );
     }
 
     // Stream for a short while and print what arrives.
     let started = dl.start_streaming(&StreamingOptions {
-        duration: Some(Num::Float(seconds)),
-        sample_rate: Some(Num::Int(1000)),
+        duration: Some(args.seconds.into()),
+        sample_rate: Some(1000.into()),
         ..StreamingOptions::default()
     })?;
     match started.sample_rate {
-        Some(rate) => println!("streaming {} at {rate} Sa/s", started.stream_id),
-        None => println!("streaming {}", started.stream_id),
+        Some(rate) => say!("streaming {} at {rate} Sa/s", started.stream_id),
+        None => say!("streaming {}", started.stream_id),
     }
     let mut seq = li::ChunkSequence::new();
+    const SHOWN: u64 = 5;
     loop {
         match dl.get_chunk() {
             Ok(chunk) if chunk.is_empty() => std::thread::sleep(Duration::from_millis(100)),
             Ok(chunk) => {
-                for ch in seq.push(&chunk)? {
-                    let (t, v) = ch.iter().next().map_or((0.0, 0.0), |(t, v)| (t, v[0]));
-                    println!(
-                        "  chunk: channel {} {} samples from t={t:.3}s ({v:.4} V)",
-                        ch.channel + 1,
-                        ch.len()
+                let channels = seq.push(&chunk)?;
+                let n = seq.chunks();
+                if n <= SHOWN
+                    && let Some(first) = channels.first()
+                {
+                    let t = first.iter().next().map_or(0.0, |(t, _)| t);
+                    say!(
+                        "  chunk {n}: {} samples on {} channel(s) from {t:.3} s",
+                        first.len(),
+                        channels.len()
                     );
+                } else if n == SHOWN + 1 {
+                    say!("  (more chunks follow; a summary comes at the end)");
                 }
             }
             Err(e) if e.is_end_of_stream() => break,
             Err(e) => return Err(e),
         }
     }
-    println!("stream status: {:?}", dl.get_stream_status()?.status);
+    say!(
+        "stream status: {}",
+        or_unknown(dl.get_stream_status()?.status)
+    );
     dl.stop_streaming()?;
-    println!(
-        "{} chunks, records per channel {:?}",
+    let records: Vec<String> = seq.records().iter().map(u64::to_string).collect();
+    say!(
+        "{} chunks; records per channel: {}",
         seq.chunks(),
-        seq.records()
+        records.join(", ")
     );
     Ok(())
 }

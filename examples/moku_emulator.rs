@@ -1,63 +1,68 @@
 //! Runs a Moku Datalogger emulator until killed.
 //!
 //! ```text
-//! cargo run --release --example moku_emulator -- --listen 127.0.0.1:PORT [--model go|lab|pro|delta]
+//! cargo run --release --example moku_emulator -- [--listen [HOST:]PORT] [--model go|lab|pro|delta]
+//!     [--serial S] [--no-key-check] [--no-bitstreams]
 //! ```
 //!
 //! Prints `listening on <addr>` once the server accepts connections (port 0 picks a free port),
 //! then serves until the process is killed.
 
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 
+use clap::Parser;
 use moku_emulator::{Config, Emulator, Model};
 
-fn usage() -> ExitCode {
-    eprintln!(
-        "usage: moku_emulator [--listen 127.0.0.1:PORT] [--model go|lab|pro|delta] [--serial S] [--no-key-check]"
-    );
-    ExitCode::from(2)
+/// Serve an emulated Moku running the Datalogger over HTTP until killed.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Where to listen: `HOST:PORT`, `localhost:8090` or a bare `PORT` (on 127.0.0.1);
+    /// port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = listen_addr, value_name = "[HOST:]PORT")]
+    listen: SocketAddr,
+    /// The emulated model.
+    #[arg(long, default_value = "go", value_name = "go|lab|pro|delta")]
+    model: Model,
+    /// The serial number the device reports.
+    #[arg(long, value_name = "S")]
+    serial: Option<String>,
+    /// Accept requests without a Moku-Client-Key.
+    #[arg(long)]
+    no_key_check: bool,
+    /// Start with no bitstreams, as a fresh device (clients then upload them).
+    #[arg(long)]
+    no_bitstreams: bool,
+}
+
+fn listen_addr(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = s.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    s.to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("{s:?} is not HOST:PORT or PORT (try --listen 127.0.0.1:8090)"))
 }
 
 fn main() -> ExitCode {
-    let mut config = Config::default();
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let value = match arg.as_str() {
-            "--no-key-check" => {
-                config.require_client_key = false;
-                continue;
-            }
-            "-h" | "--help" => return usage(),
-            "--listen" | "--model" | "--serial" => match args.next() {
-                Some(v) => v,
-                None => return usage(),
-            },
-            _ => return usage(),
-        };
-        match arg.as_str() {
-            "--listen" => match value.parse::<SocketAddr>() {
-                Ok(a) => config.listen = a,
-                Err(e) => {
-                    eprintln!("bad --listen {value:?}: {e}");
-                    return usage();
-                }
-            },
-            "--model" => match value.parse::<Model>() {
-                Ok(m) => config.model = m,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return usage();
-                }
-            },
-            _ => config.serial = value,
-        }
+    let args = Args::parse();
+    let mut config = Config {
+        model: args.model,
+        listen: args.listen,
+        require_client_key: !args.no_key_check,
+        bitstreams_installed: !args.no_bitstreams,
+        ..Config::default()
+    };
+    if let Some(s) = args.serial {
+        config.serial = s;
     }
     let emulator = match Emulator::start(config) {
         Ok(e) => e,
         Err(e) => {
-            eprintln!("cannot start the emulator: {e}");
+            eprintln!("error: cannot start the emulator on {}: {e}", args.listen);
             return ExitCode::FAILURE;
         }
     };
@@ -66,7 +71,8 @@ fn main() -> ExitCode {
         .and_then(|()| out.flush())
         .is_err()
     {
-        return ExitCode::FAILURE;
+        // Nobody reads stdout (closed pipe): nothing to report the address to.
+        return ExitCode::SUCCESS;
     }
     drop(out);
     // Serve until killed: the server runs on its own thread.

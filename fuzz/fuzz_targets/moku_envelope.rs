@@ -2,7 +2,7 @@
 //! The envelope parser: an HTTP status (first two bytes) and a body. Must never panic, and a
 //! successful parse must only yield the data shapes the official client accepts.
 
-use moku_client::envelope;
+use moku_client::reply_envelope;
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let (status, body) = match data {
         [a, b, rest @ ..] => (u16::from_le_bytes([*a, *b]) % 600, rest),

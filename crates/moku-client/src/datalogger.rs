@@ -1,40 +1,67 @@
-//! The Datalogger instrument: every method of the official client (spec §7–§10).
+//! The Datalogger instrument: every method of the official client (docs/moku-protocol.md
+//! §7–§10) and per-call `strict`. Its rooms: `streaming` (stream sessions and chunks),
+//! `log_file` (settings files and a logging session run to a downloaded `.li`), and
+//! `device_calls` (the device calls Python has on the instrument).
 
-use std::path::Path;
-use std::sync::Mutex;
-use std::time::Duration;
+mod device_calls;
+mod log_file;
+mod streaming;
+
+pub use log_file::{LogEvent, LoggedFile};
+
+use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::envelope::expect;
+use crate::bitstreams::{instrument_name, platform_name};
+use crate::datalogger_types::{
+    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, Waveform, WaveformSettings,
+    f64_field, required, str_field,
+};
 use crate::error::{Error, Result};
-use crate::json::{Num, Object};
+use crate::exchange::{Body, Shared};
 use crate::limits::{self, ModelLimits};
-use crate::replies::{
-    FrontendSettings, LoggingOptions, LoggingProgress, LoggingStarted, StreamStarted, StreamStatus,
-    StreamingOptions, Waveform, WaveformSettings, f64_field, required, str_field,
-};
-use crate::session::{
-    Body, ConnectOptions, DATALOGGER_INSTRUMENT_ID, MultiInstrument, Session, Shared,
-};
+use crate::multi_instrument::MultiInstrument;
+use crate::options::{ConnectOptions, Warning};
+use crate::reply_envelope::expect;
+use crate::request_body::{Num, Object};
+use crate::session::Session;
 use crate::transport::{Method, Stack, Transport};
 use crate::values::{
-    AcquisitionMode, Bandwidth, Coupling, FileTarget, Impedance, Load, Range, Termination,
-    TriggerSource, WaveformType,
+    AcquisitionMode, Bandwidth, Coupling, Impedance, Load, Range, Termination, TriggerSource,
+    WaveformType,
 };
+
+/// The Datalogger's instrument id.
+pub const DATALOGGER_INSTRUMENT_ID: u32 = 7;
+
+/// The value of a call made through [`Datalogger::relaxed`] and the warnings (coercion notes)
+/// the device sent for exactly those calls.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Coerced<T> {
+    /// What the call returned.
+    pub value: T,
+    /// The `messages` of the replies to those calls, oldest first.
+    pub warnings: Vec<Warning>,
+}
 
 /// The Moku Datalogger (instrument id 7) in one slot.
 ///
-/// Setters send `"strict"` first ([`Datalogger::set_strict`], default true). Warnings of
-/// `strict=false` replies are collected by the session: see [`Datalogger::last_warnings`] and
-/// [`Session::take_warnings`].
+/// Setters send `"strict"` first, `true` unless the handle came from
+/// [`Datalogger::with_strict`] or the call runs inside [`Datalogger::relaxed`] — the official
+/// client's per-call `strict=` argument. Handles are cheap views on one connection and work
+/// through `&self`, so an `Arc<Datalogger>` can be shared between threads. Warnings of
+/// `strict=false` replies are returned by [`Datalogger::relaxed`] for the calls it made, and
+/// also queued on the session ([`Session::take_warnings`]).
+#[derive(Clone)]
 pub struct Datalogger {
     session: Session,
     slot: u8,
     multi: bool,
     strict: bool,
     validate: bool,
-    stream_id: Mutex<Option<String>>,
+    stream_id: Arc<Mutex<Option<String>>>,
+    sink: Option<Arc<Mutex<Vec<Warning>>>>,
 }
 
 impl core::fmt::Debug for Datalogger {
@@ -47,40 +74,12 @@ impl core::fmt::Debug for Datalogger {
     }
 }
 
-/// Progress of [`Datalogger::log_to_file`].
-#[derive(Clone, Debug, PartialEq)]
-#[non_exhaustive]
-pub enum LogEvent {
-    /// Logging started; the reply of `start_logging`.
-    Started(LoggingStarted),
-    /// One `logging_progress` poll.
-    Progress(LoggingProgress),
-    /// Download progress: bytes so far and the total if known.
-    Downloading {
-        /// Bytes received.
-        received: u64,
-        /// Content length, when the device sent one.
-        total: Option<u64>,
-    },
-}
-
-/// The result of [`Datalogger::log_to_file`].
-#[derive(Clone, Debug, PartialEq)]
-pub struct LoggedFile {
-    /// The file target the file was downloaded from.
-    pub location: FileTarget,
-    /// The device's file name.
-    pub file_name: String,
-    /// Bytes downloaded.
-    pub bytes: u64,
-    /// The last progress report.
-    pub progress: LoggingProgress,
-}
-
 impl Datalogger {
     /// Connects in single-instrument mode: claim, describe, version check, platform bitstream
-    /// `01-000`, `instrument_supported`, bitstream `01-007-00` (spec §3.2). No deploy request is
-    /// made; the first `slot1/datalogger` call deploys implicitly.
+    /// `01-000`, `instrument_supported`, bitstream `01-007-00` (docs/moku-protocol.md §3.2),
+    /// each bitstream uploaded from the data directory when the device lacks it
+    /// ([`ConnectOptions::bitstreams`]). No deploy request is made; the first
+    /// `slot1/datalogger` call deploys implicitly.
     #[cfg(feature = "ureq")]
     pub fn connect(host: &str, options: ConnectOptions) -> Result<Self> {
         let h = crate::Host::parse(host)?;
@@ -96,7 +95,7 @@ impl Datalogger {
     ) -> Result<Self> {
         let session = Session::connect_with(host, transport, options)?;
         let sh = session.shared.clone();
-        sh.connect_bitstream("01-000")?;
+        sh.connect_bitstream(&platform_name(1))?;
         sh.guarded(|| {
             let body = Object::new()
                 .with("num_slots", 1)
@@ -107,11 +106,14 @@ impl Datalogger {
                 &sh.post("moku/instrument_supported", Some(&body))?,
             )
         })?;
-        sh.connect_bitstream("01-007-00")?;
+        sh.connect_bitstream(&instrument_name(1, DATALOGGER_INSTRUMENT_ID, 0))?;
         Ok(Self::new(session, 1, false))
     }
 
-    /// Deploys a Datalogger into `slot` (1-based) of a multi-instrument platform (spec §4).
+    /// Deploys a Datalogger into `slot` (1-based) of a multi-instrument platform
+    /// (docs/moku-protocol.md §4): the empty slots' placeholder bitstreams, `instrument_supported`,
+    /// the Datalogger's bitstream for that slot (uploaded when the device lacks it), then the
+    /// explicit deploy `GET /api/slot<N>/datalogger`.
     /// The official 4.4 client spells this `MultiInstrument.set_instrument(slot, Datalogger)`.
     pub fn for_slot(slot: u8, multi: &MultiInstrument) -> Result<Self> {
         let n = multi.num_slots();
@@ -128,7 +130,7 @@ impl Datalogger {
         let instruments = multi.get_instruments()?;
         for (i, name) in instruments.iter().enumerate() {
             if name.is_empty() && i + 1 != usize::from(slot) {
-                sh.check_bitstream(&format!("{n:02}-000-{i:02}"))?;
+                sh.connect_bitstream(&crate::bitstreams::empty_slot_name(n, i as u8))?;
             }
         }
         let body = Object::new()
@@ -139,10 +141,7 @@ impl Datalogger {
             "moku/instrument_supported",
             &sh.post("moku/instrument_supported", Some(&body))?,
         )?;
-        sh.check_bitstream(&format!(
-            "{n:02}-{DATALOGGER_INSTRUMENT_ID:03}-{:02}",
-            slot - 1
-        ))?;
+        sh.connect_bitstream(&instrument_name(n, DATALOGGER_INSTRUMENT_ID, slot - 1))?;
         sh.get(&format!("slot{slot}/datalogger"))?;
         Ok(Self::new(session, slot, true))
     }
@@ -155,7 +154,8 @@ impl Datalogger {
             multi,
             strict: true,
             validate,
-            stream_id: Mutex::new(None),
+            stream_id: Arc::new(Mutex::new(None)),
+            sink: None,
         }
     }
 
@@ -169,20 +169,60 @@ impl Datalogger {
         self.slot
     }
 
-    /// The `strict` flag sent with every setter (default true).
+    /// The `strict` flag this handle sends with every setter (default true).
     pub fn strict(&self) -> bool {
         self.strict
     }
 
-    /// Sets the `strict` flag of later setters. With false the device coerces out-of-range values
-    /// and reports what it did as warnings.
-    pub fn set_strict(&mut self, strict: bool) {
-        self.strict = strict;
+    /// A handle on the same instrument whose setters send `strict` (the official client's
+    /// per-call `strict=` argument); `self` is unchanged. With false the device coerces
+    /// out-of-range values and reports what it did as warnings, and the local range checks are
+    /// skipped (channel numbers are still checked).
+    #[must_use]
+    pub fn with_strict(&self, strict: bool) -> Self {
+        Self {
+            strict,
+            ..self.clone()
+        }
     }
 
-    /// Switches the per-model checks of spec §11 on or off (default on).
-    pub fn set_validation(&mut self, validate: bool) {
-        self.validate = validate;
+    /// A handle on the same instrument with the per-model checks of docs/moku-protocol.md §11
+    /// on or off (default on); `self` is unchanged.
+    #[must_use]
+    pub fn with_validation(&self, validate: bool) -> Self {
+        Self {
+            validate,
+            ..self.clone()
+        }
+    }
+
+    /// Runs `f` on a `strict=false` handle and returns its value with the warnings the device
+    /// sent for exactly the calls `f` made (other threads' warnings are not mixed in):
+    ///
+    /// ```no_run
+    /// # fn main() -> moku_client::Result<()> {
+    /// # let dl = moku_client::Datalogger::connect("192.168.1.10", Default::default())?;
+    /// let r = dl.relaxed(|d| d.set_samplerate(2e6))?;
+    /// println!("rate {} Sa/s", r.value);
+    /// for w in &r.warnings {
+    ///     println!("warning: {}", w.message);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn relaxed<T>(&self, f: impl FnOnce(&Datalogger) -> Result<T>) -> Result<Coerced<T>> {
+        let sink = Arc::new(Mutex::new(Vec::new()));
+        let view = Self {
+            strict: false,
+            sink: Some(sink.clone()),
+            ..self.clone()
+        };
+        let value = f(&view)?;
+        let warnings = core::mem::take(
+            &mut *sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        Ok(Coerced { value, warnings })
     }
 
     /// The warnings of the most recent enveloped reply of this session (empty when it had none).
@@ -229,24 +269,58 @@ impl Datalogger {
         Object::new().with("strict", self.strict)
     }
 
+    /// Hands the warnings of one reply to the [`Datalogger::relaxed`] sink, if any.
+    fn note(&self, op: &str, messages: &[String]) {
+        if let Some(sink) = &self.sink
+            && !messages.is_empty()
+        {
+            let mut v = sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            v.extend(messages.iter().map(|m| Warning {
+                operation: op.to_owned(),
+                message: m.clone(),
+            }));
+        }
+    }
+
+    /// A fast-path POST on `op` (the full path after `/api/`).
+    fn post(&self, op: &str, body: Option<&Object>) -> Result<Value> {
+        let text = body.map(Object::to_json).unwrap_or_default();
+        let env = self
+            .sh()
+            .call(Method::Post, op, Body::Json(&text), Stack::Fast, true)?;
+        self.note(op, &env.messages);
+        Ok(env.data)
+    }
+
+    /// A fast-path GET on `op`.
+    fn get(&self, op: &str) -> Result<Value> {
+        let env = self
+            .sh()
+            .call(Method::Get, op, Body::None, Stack::Fast, true)?;
+        self.note(op, &env.messages);
+        Ok(env.data)
+    }
+
     fn post_obj(
         &self,
         name: &str,
         body: Option<&Object>,
     ) -> Result<serde_json::Map<String, Value>> {
         let op = self.op(name);
-        expect::object(&op, self.sh().post(&op, body)?)
+        expect::object(&op, self.post(&op, body)?)
     }
 
     fn get_obj(&self, name: &str) -> Result<serde_json::Map<String, Value>> {
         let op = self.op(name);
-        expect::object(&op, self.sh().get(&op)?)
+        expect::object(&op, self.get(&op)?)
     }
 
     /// `POST set_defaults` (empty body; data must be null).
     pub fn set_defaults(&self) -> Result<()> {
         let op = self.op("set_defaults");
-        expect::null(&op, &self.sh().post(&op, None)?)
+        expect::null(&op, &self.post(&op, None)?)
     }
 
     /// `POST set_frontend`: impedance, coupling, range and optional bandwidth of one input.
@@ -295,9 +369,7 @@ impl Datalogger {
             .setter()
             .with("channel", channel)
             .with("enable", enable);
-        self.sh()
-            .post(&self.op("enable_input"), Some(&body))
-            .map(drop)
+        self.post(&self.op("enable_input"), Some(&body)).map(drop)
     }
 
     /// `POST disable_channel` (deprecated by the vendor).
@@ -308,8 +380,7 @@ impl Datalogger {
             .setter()
             .with("channel", channel)
             .with("disable", disable);
-        self.sh()
-            .post(&self.op("disable_channel"), Some(&body))
+        self.post(&self.op("disable_channel"), Some(&body))
             .map(drop)
     }
 
@@ -362,6 +433,7 @@ impl Datalogger {
     /// trigger (skipped when validation is off).
     fn check_session(
         &self,
+        logging: bool,
         rate: Option<Num>,
         source: Option<&TriggerSource>,
         level: Option<Num>,
@@ -370,7 +442,12 @@ impl Datalogger {
             return Ok(());
         };
         if let Some(r) = rate {
-            l.check_range("sample_rate", r.as_f64(), l.stream_samplerate)?;
+            let range = if logging {
+                l.logging_samplerate
+            } else {
+                l.stream_samplerate
+            };
+            l.check_range("sample_rate", r.as_f64(), range)?;
         }
         if let Some(s) = source {
             l.check_member("trigger_source", s, l.trigger_sources)?;
@@ -384,6 +461,7 @@ impl Datalogger {
     /// `POST start_logging`; the reply names the file and its location.
     pub fn start_logging(&self, options: &LoggingOptions) -> Result<LoggingStarted> {
         self.check_session(
+            true,
             options.sample_rate,
             options.trigger_source.as_ref(),
             options.trigger_level,
@@ -400,26 +478,33 @@ impl Datalogger {
             .with("trigger_level", options.trigger_level)
             .with("file_name_prefix", options.file_name_prefix.as_str())
             .with("comments", options.comments.as_str());
-        Ok(LoggingStarted::from_map(
-            self.post_obj("start_logging", Some(&body))?,
-        ))
+        let started = LoggingStarted::from_map(self.post_obj("start_logging", Some(&body))?);
+        // Until the session is over, dropping the last handle never relinquishes.
+        self.sh().set_logging(true);
+        Ok(started)
     }
 
     /// `GET stop_logging` (data must be null).
     pub fn stop_logging(&self) -> Result<()> {
         let op = self.op("stop_logging");
-        expect::null(&op, &self.sh().get(&op)?)
+        expect::null(&op, &self.get(&op)?)?;
+        self.sh().set_logging(false);
+        Ok(())
     }
 
     /// `GET logging_progress`.
     pub fn logging_progress(&self) -> Result<LoggingProgress> {
-        Ok(LoggingProgress::from_map(self.get_obj("logging_progress")?))
+        let p = LoggingProgress::from_map(self.get_obj("logging_progress")?);
+        if p.complete {
+            self.sh().set_logging(false);
+        }
+        Ok(p)
     }
 
     /// `GET summary`: the multi-line summary text.
     pub fn summary(&self) -> Result<String> {
         let op = self.op("summary");
-        expect::string(&op, self.sh().get(&op)?)
+        expect::string(&op, self.get(&op)?)
     }
 
     /// `POST generate_waveform` with all twelve keys.
@@ -482,7 +567,7 @@ impl Datalogger {
     /// `POST sync_output_phase` (empty body; data must be null).
     pub fn sync_output_phase(&self) -> Result<()> {
         let op = self.op("sync_output_phase");
-        expect::null(&op, &self.sh().post(&op, None)?)
+        expect::null(&op, &self.post(&op, None)?)
     }
 
     fn termination_reply(&self, name: &str, key: &str, body: &Object) -> Result<Termination> {
@@ -541,192 +626,6 @@ impl Datalogger {
         self.check_channel(channel)?;
         let body = Object::new().with("channel", channel);
         self.termination_reply("get_output_load", "load", &body)
-    }
-
-    /// `POST start_streaming`; stores the `stream_id` for [`Datalogger::get_chunk`].
-    ///
-    /// Unlike the official client this does not run `mokucli --version` first: the native LI
-    /// decoder ([`crate::li`]) makes mokucli optional.
-    pub fn start_streaming(&self, options: &StreamingOptions) -> Result<StreamStarted> {
-        self.check_session(
-            options.sample_rate,
-            options.trigger_source.as_ref(),
-            options.trigger_level,
-        )?;
-        let body = self
-            .setter()
-            .with("duration", options.duration)
-            .with("sample_rate", options.sample_rate)
-            .with(
-                "trigger_source",
-                options.trigger_source.as_ref().map(TriggerSource::as_str),
-            )
-            .with("trigger_level", options.trigger_level);
-        let op = self.op("start_streaming");
-        let raw = self.post_obj("start_streaming", Some(&body))?;
-        let stream_id = required(&op, "stream_id", str_field(&raw, "stream_id"))?;
-        *self
-            .stream_id
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(stream_id.clone());
-        Ok(StreamStarted {
-            stream_id,
-            sample_rate: f64_field(&raw, "sample_rate"),
-            raw,
-        })
-    }
-
-    /// `POST get_stream_status` (empty body).
-    pub fn get_stream_status(&self) -> Result<StreamStatus> {
-        Ok(StreamStatus::from_map(
-            self.post_obj("get_stream_status", None)?,
-        ))
-    }
-
-    /// `POST stop_streaming` (empty body). The stream id is kept so that remaining chunks can
-    /// still be fetched (the official 4.4 client clears it and then sends `"null"`).
-    pub fn stop_streaming(&self) -> Result<()> {
-        self.sh().post(&self.op("stop_streaming"), None).map(drop)
-    }
-
-    /// `POST /api/v2/get_chunk` for the current stream: the raw LI bytes of the next chunk.
-    /// Decode them with [`crate::li::decode`]. End of stream is
-    /// [`Error::Stream`]`("End of stream")` (see [`Error::is_end_of_stream`]).
-    pub fn get_chunk(&self) -> Result<Vec<u8>> {
-        let id = self.stream_id().unwrap_or_else(|| "null".to_owned());
-        self.get_chunk_for(&id)
-    }
-
-    /// `POST /api/v2/get_chunk` for an explicit stream id.
-    pub fn get_chunk_for(&self, stream_id: &str) -> Result<Vec<u8>> {
-        let topic = format!("logformat{}", self.slot - 1);
-        let body = Object::new().with(
-            "stream_id",
-            Object::new().with(stream_id, Object::new().with("topic", topic)),
-        );
-        let text = body.to_json();
-        let r = self
-            .sh()
-            .raw(Method::Post, "v2/get_chunk", Body::Json(&text), false)?;
-        if r.status != 200 {
-            return Err(Error::Stream("Error fetching stream.".into()));
-        }
-        let first = r.body.iter().find(|b| !b.is_ascii_whitespace());
-        if first == Some(&b'{')
-            && let Ok(Value::Object(obj)) = crate::envelope::parse_json(&r.body)
-        {
-            return Err(Error::Stream(match obj.get("error") {
-                Some(Value::String(s)) => s.clone(),
-                Some(v) => v.to_string(),
-                None => Value::Object(obj).to_string(),
-            }));
-        }
-        Ok(r.body)
-    }
-
-    /// `GET save_settings`: the raw `.mokuconf` bytes.
-    pub fn save_settings_bytes(&self) -> Result<Vec<u8>> {
-        let op = self.op("save_settings");
-        let r = self.sh().raw(Method::Get, &op, Body::None, false)?;
-        if r.status != 200 {
-            return Err(Error::DownloadFailed {
-                operation: op,
-                status: r.status,
-                body: String::from_utf8_lossy(&r.body).into_owned(),
-            });
-        }
-        Ok(r.body)
-    }
-
-    /// `GET save_settings` into the file `path`.
-    pub fn save_settings(&self, path: &Path) -> Result<()> {
-        let bytes = self.save_settings_bytes()?;
-        std::fs::write(path, bytes)?;
-        Ok(())
-    }
-
-    /// `POST load_settings` with raw `.mokuconf` bytes (no Content-Type).
-    pub fn load_settings_bytes(&self, settings: &[u8]) -> Result<()> {
-        let op = self.op("load_settings");
-        self.sh()
-            .call(Method::Post, &op, Body::Raw(settings), Stack::Bulk, true)
-            .map(drop)
-    }
-
-    /// `POST load_settings` with the contents of the file `path`.
-    pub fn load_settings(&self, path: &Path) -> Result<()> {
-        let bytes = std::fs::read(path)?;
-        self.load_settings_bytes(&bytes)
-    }
-
-    /// Relinquishes ownership if this Datalogger owns the device; a no-op for a slot of a
-    /// multi-instrument platform (the platform owns it).
-    pub fn relinquish_ownership(&self) -> Result<()> {
-        if self.multi {
-            Ok(())
-        } else {
-            self.session.relinquish_ownership()
-        }
-    }
-
-    /// Runs a logging session to its end and downloads the `.li` file into `writer`:
-    /// `start_logging`, `logging_progress` every `poll` until `complete`, then the download
-    /// from `location` (or the model's default location). `on_event` sees every step.
-    pub fn log_to_writer(
-        &self,
-        options: &LoggingOptions,
-        poll: Duration,
-        writer: &mut dyn std::io::Write,
-        on_event: &mut dyn FnMut(&LogEvent),
-    ) -> Result<LoggedFile> {
-        let started = self.start_logging(options)?;
-        on_event(&LogEvent::Started(started.clone()));
-        let op = self.op("start_logging");
-        let mut file_name = required(&op, "file_name", started.file_name.clone())?;
-        let location = FileTarget::from_raw(
-            &started
-                .location
-                .clone()
-                .unwrap_or_else(|| self.session.model().log_location().to_owned()),
-        );
-        let progress = loop {
-            let p = self.logging_progress()?;
-            on_event(&LogEvent::Progress(p.clone()));
-            if p.complete {
-                break p;
-            }
-            std::thread::sleep(poll);
-        };
-        if let Some(f) = &progress.file_name
-            && !f.is_empty()
-        {
-            file_name.clone_from(f);
-        }
-        let bytes =
-            self.session
-                .download_to(&location, &file_name, writer, &mut |received, total| {
-                    on_event(&LogEvent::Downloading { received, total });
-                })?;
-        Ok(LoggedFile {
-            location,
-            file_name,
-            bytes,
-            progress,
-        })
-    }
-
-    /// [`Datalogger::log_to_writer`] into the local file `path`.
-    pub fn log_to_file(
-        &self,
-        options: &LoggingOptions,
-        poll: Duration,
-        path: &Path,
-        on_event: &mut dyn FnMut(&LogEvent),
-    ) -> Result<LoggedFile> {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(path)?);
-        let r = self.log_to_writer(options, poll, &mut f, on_event)?;
-        std::io::Write::flush(&mut f)?;
-        Ok(r)
     }
 }
 

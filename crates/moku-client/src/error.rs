@@ -5,7 +5,7 @@ use crate::li::LiError;
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
-/// The `code` of a `success: false` envelope, mapped as the official client maps it (spec §2.2).
+/// The `code` of a `success: false` envelope, mapped as the official client maps it (docs/moku-protocol.md §2.2).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ApiCode {
@@ -91,7 +91,7 @@ pub enum TransportErrorKind {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{kind:?} error: {message}")]
 pub struct TransportError {
-    /// The class of failure; the fast path retries once on `Io` and `Timeout` (spec §1.2).
+    /// The class of failure; the fast path retries once on `Io` and `Timeout` (docs/moku-protocol.md §1.2).
     pub kind: TransportErrorKind,
     /// Human-readable detail from the HTTP library.
     pub message: String,
@@ -111,7 +111,7 @@ impl TransportError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The device answered `success: false`; `messages` joined with newlines (spec §2.2).
+    /// The device answered `success: false`; `messages` joined with newlines (docs/moku-protocol.md §2.2).
     #[error("{operation}: device reported {code}: {}", messages.join("\n"))]
     Api {
         /// The operation path, e.g. `slot1/datalogger/set_frontend`.
@@ -204,11 +204,42 @@ pub enum Error {
     /// The device is newer than this client (proxy_version > 3; Python: `IncompatiblePackageException`).
     #[error("this client is too old for the Moku (device proxy_version {0}, supported 3)")]
     IncompatiblePackage(i64),
-    /// A bitstream the device needs is not on the device, and this client has no local
-    /// bitstream store to upload it from (Python: `NoInstrumentBitstream`).
-    #[error("bitstream {0} is not on the Moku; upload it with Session::upload_bitstream")]
-    MissingBitstream(String),
-    /// An argument failed the per-model validation of spec §11 (no request was sent).
+    /// A bitstream the device needs is not on the device and cannot be uploaded: the local
+    /// `.mokuinst` is missing (Python: `NoInstrumentBitstream`, "please run `mokucli instrument
+    /// download ...`"), or the policy forbids uploads.
+    #[error(
+        "bitstream {name} is not on the Moku and cannot be uploaded: {reason}{}",
+        looked_for.as_ref().map(|p| format!(" (looked for {}; download the instrument files with `mokucli instrument download`, or point MOKU_DATA_PATH / ConnectOptions::data_dir at a data directory that has them)", p.display())).unwrap_or_default()
+    )]
+    MissingBitstream {
+        /// The bare bitstream name, e.g. `01-007-00`.
+        name: String,
+        /// The local file looked for, when one was.
+        looked_for: Option<std::path::PathBuf>,
+        /// Why it cannot be uploaded.
+        reason: String,
+    },
+    /// A local `.mokuinst` file is not a tar archive with a `MANIFEST` holding `items[0].sha256`.
+    #[error("bitstream file {}: {reason}", path.display())]
+    InvalidBitstream {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The device at the given address reports another serial number than
+    /// [`ConnectOptions::serial`](crate::ConnectOptions::serial) asked for.
+    #[error("the Moku at this address has serial number {found}, not {expected}")]
+    SerialMismatch {
+        /// The serial number asked for.
+        expected: String,
+        /// The serial number the device reported.
+        found: String,
+    },
+    /// An argument failed the per-model validation of docs/moku-protocol.md §11 (no request was
+    /// sent). It is the same kind of error as the device's `INVALID_PARAM`:
+    /// [`Error::api_code`] returns [`ApiCode::InvalidParam`] for both, and
+    /// [`Error::is_invalid_param`] is true for both.
     #[error("invalid {parameter} {value} for {model}: allowed {allowed}")]
     InvalidArgument {
         /// The parameter name as the API spells it.
@@ -236,11 +267,21 @@ pub enum Error {
 
 impl Error {
     /// The API code when this is a `success: false` reply.
+    ///
+    /// A local refusal ([`Error::InvalidArgument`]) reports [`ApiCode::InvalidParam`], the code
+    /// the device uses for the same mistake.
     pub fn api_code(&self) -> Option<&ApiCode> {
         match self {
             Self::Api { code, .. } => Some(code),
+            Self::InvalidArgument { .. } => Some(&ApiCode::InvalidParam),
             _ => None,
         }
+    }
+
+    /// True for a parameter the device refused (`INVALID_PARAM`, Python's
+    /// `InvalidParameterException`) or this client refused before sending it.
+    pub fn is_invalid_param(&self) -> bool {
+        self.api_code() == Some(&ApiCode::InvalidParam)
     }
 
     /// True for a transport-level timeout.

@@ -1,4 +1,4 @@
-//! Turning the user's host string into a URL authority (spec §1.1).
+//! Turning the user's host string into a URL authority (docs/moku-protocol.md §1.1).
 
 use crate::error::{Error, Result};
 

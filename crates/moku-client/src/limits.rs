@@ -1,10 +1,13 @@
-//! Per-model value lists of spec §11, checked before a request is sent.
+//! Per-model value lists of docs/moku-protocol.md §11, checked before a request is sent.
 //!
-//! The official client checks none of these; the lists come from the vendor's docstrings and are
-//! unverified on hardware (§14). Validation can be switched off with
-//! [`Datalogger::set_validation`](crate::Datalogger::set_validation). Membership and range checks
-//! apply to `strict=true` requests only (with `strict=false` the device coerces values itself);
-//! channel numbers are always checked.
+//! The official client checks none of these; the lists come from the vendor's docstrings and the
+//! seed, and are unverified on hardware (§14). Where the sources differ, docs/moku-protocol.md
+//! §11.1 says which one is used and why. Validation can be switched off with
+//! [`Datalogger::with_validation`](crate::Datalogger::with_validation). Membership and range
+//! checks apply to `strict=true` requests only (with `strict=false` the device coerces values
+//! itself); channel numbers are always checked. A refusal is
+//! `Error::InvalidArgument`, whose
+//! [`api_code`](crate::Error::api_code) is `INVALID_PARAM`, as the device's would be.
 
 use crate::error::{Error, Result};
 use crate::values::{AcquisitionMode, Bandwidth, Impedance, Model, Range, TriggerSource};
@@ -26,8 +29,10 @@ pub struct ModelLimits {
     pub acquisition_modes: &'static [AcquisitionMode],
     /// `set_samplerate` range in Sa/s.
     pub samplerate: (f64, f64),
-    /// `start_streaming` / `start_logging` sample-rate range in Sa/s.
+    /// `start_streaming` sample-rate range in Sa/s.
     pub stream_samplerate: (f64, f64),
+    /// `start_logging` sample-rate range in Sa/s (10 Sa/s to 1 MSa/s on every model, the seed).
+    pub logging_samplerate: (f64, f64),
     /// Allowed trigger sources.
     pub trigger_sources: &'static [TriggerSource],
     /// Waveform amplitude range in Vpp.
@@ -55,7 +60,8 @@ use TriggerSource as T;
 impl ModelLimits {
     /// The limits of `model`, or `None` for a model this crate does not know.
     pub fn for_model(model: &Model) -> Option<Self> {
-        let three_modes: &'static [A] = &[A::Normal, A::Precision, A::PeakDetect];
+        // The seed lists DeepMemory; the per-model docstrings omit it; Lab's lists only two.
+        let three_modes: &'static [A] = &[A::Normal, A::Precision, A::DeepMemory, A::PeakDetect];
         let both: &'static [Impedance] = &[Impedance::FiftyOhm, Impedance::OneMegaOhm];
         Some(match model {
             Model::Go => Self {
@@ -67,8 +73,10 @@ impl ModelLimits {
                 acquisition_modes: three_modes,
                 samplerate: (10.0, 1e6),
                 stream_samplerate: (10.0, 1e6),
+                logging_samplerate: (10.0, 1e6),
                 trigger_sources: &[T::Input1, T::Input2],
-                amplitude: (2e-3, 10.0),
+                // The seed: 4 mV to 10 Vpp (the model docstring says 2 mV).
+                amplitude: (4e-3, 10.0),
                 frequency: (1e-3, 20e6),
                 edge_time_min: 16e-9,
                 output_termination: false,
@@ -82,6 +90,7 @@ impl ModelLimits {
                 acquisition_modes: &[A::Normal, A::Precision],
                 samplerate: (10.0, 2.5e5),
                 stream_samplerate: (10.0, 1e6),
+                logging_samplerate: (10.0, 1e6),
                 trigger_sources: &[T::Input1, T::Input2, T::External],
                 amplitude: (2e-3, 4.0),
                 frequency: (1e-3, 100e6),
@@ -97,6 +106,7 @@ impl ModelLimits {
                 acquisition_modes: three_modes,
                 samplerate: (10.0, 10e6),
                 stream_samplerate: (10.0, 10e6),
+                logging_samplerate: (10.0, 1e6),
                 trigger_sources: &[T::Input1, T::Input2, T::Input3, T::Input4, T::External],
                 amplitude: (1e-3, 10.0),
                 frequency: (1e-3, 500e6),
@@ -112,6 +122,7 @@ impl ModelLimits {
                 acquisition_modes: three_modes,
                 samplerate: (10.0, 10e6),
                 stream_samplerate: (10.0, 10e6),
+                logging_samplerate: (10.0, 1e6),
                 trigger_sources: TriggerSource::KNOWN,
                 amplitude: (1e-3, 10.0),
                 frequency: (1e-3, 2e9),

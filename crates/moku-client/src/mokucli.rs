@@ -1,5 +1,5 @@
 //! Bridge to the vendor's `mokucli stream` (feature `mokucli`), as the official client's
-//! `get_stream_data()` uses it (spec §9.5).
+//! `get_stream_data()` uses it (docs/moku-protocol.md §9.5).
 //!
 //! Runs `mokucli stream --ip-address=<host> --stream-id=<id> --target=<port>` and reads its
 //! newline-delimited JSON from `localhost:<port>`: one `{"time": [...], "ch1": [...], ...}`
@@ -34,7 +34,7 @@ impl StreamFrame {
     /// Parses one NDJSON line.
     pub fn parse(line: &str) -> Result<Self> {
         let bad = |m: String| Error::Stream(format!("bad mokucli line: {m}"));
-        let v = crate::envelope::parse_json(line.as_bytes()).map_err(bad)?;
+        let v = crate::reply_envelope::parse_json(line.as_bytes()).map_err(bad)?;
         let Value::Object(obj) = v else {
             return Err(bad("not a JSON object".into()));
         };
@@ -43,7 +43,7 @@ impl StreamFrame {
                 Value::Array(items) => items
                     .iter()
                     .map(|x| {
-                        crate::envelope::value_as_f64(x)
+                        crate::reply_envelope::value_as_f64(x)
                             .ok_or_else(|| bad(format!("not a number: {x}")))
                     })
                     .collect(),

@@ -30,7 +30,7 @@ impl Method {
     }
 }
 
-/// Which of the official client's two HTTP stacks a request belongs to (spec §1.2).
+/// Which of the official client's two HTTP stacks a request belongs to (docs/moku-protocol.md §1.2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Stack {
     /// The JSON fast path (`http.client` in Python): one keep-alive connection, retried once.
@@ -52,7 +52,7 @@ pub struct Request<'a> {
     pub body: Option<&'a [u8]>,
     /// The stack the official client would use.
     pub stack: Stack,
-    /// Whether the connect/read timeouts apply (spec §1.3: downloads, `save_settings` and
+    /// Whether the connect/read timeouts apply (docs/moku-protocol.md §1.3: downloads, `save_settings` and
     /// `get_chunk` run without a read timeout).
     pub timeouts: bool,
 }
@@ -95,7 +95,7 @@ pub struct Timeouts {
     /// Timeout of each socket read.
     pub read: Duration,
     /// Read timeout for the calls the official client leaves unbounded (downloads,
-    /// `save_settings`, `get_chunk`; spec §1.3). `None` (the default) matches the official
+    /// `save_settings`, `get_chunk`; docs/moku-protocol.md §1.3). `None` (the default) matches the official
     /// client: such a call may block for ever on a device that stops answering. A host that
     /// must notice a hung device (the `elog` facade's Moku source) sets it.
     pub bulk_read: Option<Duration>,

@@ -1,4 +1,4 @@
-//! The default [`Transport`]: ureq 3, plain HTTP, two agents for the two stacks of spec §1.2.
+//! The default [`Transport`]: ureq 3, plain HTTP, two agents for the two stacks of docs/moku-protocol.md §1.2.
 
 use std::io::Read;
 

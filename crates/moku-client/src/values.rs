@@ -1,4 +1,4 @@
-//! Typed parameter values with their raw string form still reachable (spec §7, §11).
+//! Typed parameter values with their raw string form still reachable (docs/moku-protocol.md §7, §11).
 //!
 //! Every enum has an `Other(String)` variant for values a newer firmware may add;
 //! [`from_raw`](Impedance::from_raw) never fails and [`as_str`](Impedance::as_str) gives back the
@@ -77,7 +77,7 @@ impl Model {
         self.as_str().replace(':', "").to_lowercase()
     }
 
-    /// The file target that holds Datalogger `.li` files (spec §6).
+    /// The file target that holds Datalogger `.li` files (docs/moku-protocol.md §6).
     pub fn log_location(&self) -> &'static str {
         match self {
             Model::Go => "persist",
@@ -248,7 +248,7 @@ raw_enum! {
 }
 
 raw_enum! {
-    /// A file area on the device (spec §6). Which ones exist depends on the model.
+    /// A file area on the device (docs/moku-protocol.md §6). Which ones exist depends on the model.
     FileTarget {
         /// Bitstreams.
         Bitstreams => "bitstreams",

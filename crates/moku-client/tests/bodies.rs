@@ -117,13 +117,22 @@ fn connect_sequence() {
         seen[3].body.as_deref(),
         Some(r#"{"num_slots": 1, "instrument_id": 7, "slot_idx": 0}"#)
     );
-    drop(dl);
+    // As the official client: dropping the handle sends nothing (the device stays owned)...
+    let before = log.lock().unwrap().len();
+    let dl2 = dl.clone();
+    drop(dl2);
+    assert_eq!(log.lock().unwrap().len(), before);
+    // ...and relinquish_ownership() sends the request.
+    dl.relinquish_ownership().unwrap();
     let s = last(&log);
     assert_eq!(
         (s.method, s.path.as_str(), s.body.as_deref()),
         (Method::Post, "/api/moku/relinquish_ownership", Some(""))
     );
     assert_eq!(header(&s, "Content-Type"), Some("application/json"));
+    let before = log.lock().unwrap().len();
+    drop(dl);
+    assert_eq!(log.lock().unwrap().len(), before);
 }
 
 #[test]
@@ -248,8 +257,11 @@ fn datalogger_bodies() {
             r#"{{"strict": true, "channel": 2, "type": "Sine", "amplitude": 0.5, "frequency": 1000.0, "offset": 0, "phase": 90, {rest}"#
         )),
     );
-    dl.generate_waveform(1, &Waveform::pulse(1, 100, 5e-9, 1e-3))
-        .unwrap();
+    dl.generate_waveform(
+        1,
+        &Waveform::pulse(1, 100).edge_time(5e-9).pulse_width(1e-3),
+    )
+    .unwrap();
     check(
         Method::Post,
         "generate_waveform",
@@ -289,8 +301,7 @@ fn datalogger_bodies() {
     check(Method::Post, "get_output_load", Some(r#"{"channel": 1}"#));
     dl.set_defaults().unwrap();
     check(Method::Post, "set_defaults", Some(""));
-    let mut dl = dl;
-    dl.set_strict(false);
+    let dl = dl.with_strict(false);
     dl.start_streaming(&StreamingOptions::default()).unwrap();
     check(
         Method::Post,

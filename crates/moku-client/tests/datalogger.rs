@@ -60,9 +60,9 @@ fn waveforms_of_every_type() {
     let cases = [
         Waveform::off(),
         Waveform::sine(1, 1000).with_offset(0.1).with_phase(90),
-        Waveform::square(0.5, 2e3, 25),
-        Waveform::ramp(0.5, 100, 75),
-        Waveform::pulse(1.0, 1e3, 1e-8, 1e-4),
+        Waveform::square(0.5, 2e3).duty(25),
+        Waveform::ramp(0.5, 100).symmetry(75),
+        Waveform::pulse(1.0, 1e3).edge_time(1e-8).pulse_width(1e-4),
         Waveform::noise(0.2),
         Waveform::dc(0.5),
     ];
@@ -74,7 +74,7 @@ fn waveforms_of_every_type() {
     assert_eq!(sine.amplitude, Some(0.75));
     assert_eq!(sine.frequency, Some(50.0));
     let sq = dl
-        .generate_waveform(2, &Waveform::square(1, 10, 30))
+        .generate_waveform(2, &Waveform::square(1, 10).duty(30))
         .unwrap();
     assert_eq!(sq.duty, Some(30.0));
     let dc = dl.generate_waveform(2, &Waveform::dc(-0.25)).unwrap();
@@ -294,10 +294,19 @@ fn settings_round_trip() {
 #[test]
 fn strict_false_coercion_reports_warnings() {
     let emu = common::emulator(EmuModel::Go);
-    let mut dl = common::connect(&emu);
-    dl.set_strict(false);
-    let rate = dl.set_samplerate(5e6).unwrap();
-    assert!(rate <= 1e6, "{rate}");
+    let dl = std::sync::Arc::new(common::connect(&emu));
+    // Per call, through a shared handle: the warnings come back with the call that caused them.
+    let r = dl.relaxed(|d| d.set_samplerate(5e6)).unwrap();
+    assert!(r.value <= 1e6, "{}", r.value);
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert_eq!(r.warnings[0].operation, "slot1/datalogger/set_samplerate");
+    // A strict call inside relaxed() brings no warnings; the handle itself stays strict.
+    assert!(dl.strict());
+    let quiet = dl.relaxed(|d| d.get_samplerate()).unwrap();
+    assert!(quiet.warnings.is_empty());
+    let view = dl.with_strict(false);
+    assert!(!view.strict());
+    assert!(view.set_samplerate(2e6).unwrap() <= 1e6);
     let w = dl.last_warnings();
     assert!(!w.is_empty());
     let queued = dl.session().take_warnings();
@@ -307,7 +316,6 @@ fn strict_false_coercion_reports_warnings() {
             .any(|q| q.operation == "slot1/datalogger/set_samplerate")
     );
     assert!(dl.session().take_warnings().is_empty());
-    dl.set_strict(true);
     // The same value with strict=true is refused before any request (per-model validation)...
     let e = dl.set_samplerate(5e6).unwrap_err();
     assert!(
@@ -321,11 +329,114 @@ fn strict_false_coercion_reports_warnings() {
         "{e}"
     );
     // ...and by the device when validation is off.
-    dl.set_validation(false);
-    let e = dl.set_samplerate(5e6).unwrap_err();
+    let e = dl.with_validation(false).set_samplerate(5e6).unwrap_err();
     assert_eq!(
         e.api_code(),
         Some(&moku_client::ApiCode::InvalidParam),
         "{e}"
     );
+}
+
+/// The limits agree with the seed and with the emulator (docs/moku-protocol.md §11.1).
+#[test]
+fn validation_agrees_with_the_seed_and_the_device() {
+    use moku_client::{AcquisitionMode, LoggingOptions};
+    // DeepMemory (the seed lists it) is accepted where the model's list does not exclude it...
+    let emu = common::emulator(EmuModel::Go);
+    let dl = common::connect(&emu);
+    assert_eq!(
+        dl.set_acquisition_mode(AcquisitionMode::DeepMemory)
+            .unwrap(),
+        AcquisitionMode::DeepMemory
+    );
+    // ...the seed's 4 mV amplitude minimum holds on the Go, locally and on the device.
+    let e = dl
+        .generate_waveform(1, &Waveform::sine(0.003, 10))
+        .unwrap_err();
+    assert!(e.is_invalid_param(), "{e}");
+    let e = dl
+        .with_validation(false)
+        .generate_waveform(1, &Waveform::sine(0.003, 10))
+        .unwrap_err();
+    assert!(matches!(e, moku_client::Error::Api { .. }), "{e}");
+    assert!(e.is_invalid_param(), "{e}");
+    dl.generate_waveform(1, &Waveform::sine(0.004, 10)).unwrap();
+    dl.relinquish_ownership().unwrap();
+    // Lab's list is Normal and Precision only.
+    let lab = common::emulator(EmuModel::Lab);
+    let dl = common::connect(&lab);
+    let e = dl
+        .set_acquisition_mode(AcquisitionMode::DeepMemory)
+        .unwrap_err();
+    assert!(e.is_invalid_param(), "{e}");
+    let e = dl
+        .with_validation(false)
+        .set_acquisition_mode(AcquisitionMode::DeepMemory)
+        .unwrap_err();
+    assert!(e.is_invalid_param(), "{e}");
+    dl.relinquish_ownership().unwrap();
+    // start_logging is 10 Sa/s to 1 MSa/s on every model (the seed), even where set_samplerate
+    // goes higher: refused locally, and by the device when validation is off.
+    let pro = common::emulator(EmuModel::Pro);
+    let dl = common::connect(&pro);
+    assert_eq!(dl.set_samplerate(1.2e6).unwrap(), 1.2e6);
+    let fast = LoggingOptions {
+        sample_rate: Some(1.2e6.into()),
+        ..LoggingOptions::default()
+    };
+    let e = dl.start_logging(&fast).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            moku_client::Error::InvalidArgument {
+                parameter: "sample_rate",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = dl.with_validation(false).start_logging(&fast).unwrap_err();
+    assert!(e.is_invalid_param(), "{e}");
+}
+
+/// The device calls Python has on the instrument, and the raw escape hatch.
+#[test]
+fn device_calls_on_the_instrument_and_call_json() {
+    use moku_client::{FileTarget, Method, request_body::Object};
+    let emu = common::emulator(EmuModel::Pro);
+    let dl = common::connect(&emu);
+    assert_eq!(dl.firmware_version().unwrap(), dl.mokuos_version().unwrap());
+    assert_eq!(dl.serial_number().unwrap(), "000123");
+    assert!(!dl.name().unwrap().is_empty());
+    assert_eq!(dl.describe().unwrap().model, moku_client::Model::Pro);
+    assert!(!dl.calibration_date().unwrap().is_empty());
+    dl.upload(&FileTarget::Tmp, "a.txt", b"hi").unwrap();
+    assert!(
+        dl.list(&FileTarget::Tmp)
+            .unwrap()
+            .contains(&"a.txt".to_owned())
+    );
+    dl.delete(&FileTarget::Tmp, "a.txt").unwrap();
+    // Any endpoint, typed or not: GET without a body, POST with one (or an empty one).
+    let rate = dl
+        .call_json(Method::Get, "slot1/datalogger/get_samplerate", None)
+        .unwrap();
+    assert!(rate["sample_rate"].as_f64().unwrap() > 0.0);
+    let fe = dl
+        .call_json(
+            Method::Post,
+            "/api/slot1/datalogger/get_frontend",
+            Some(&Object::new().with("channel", 2)),
+        )
+        .unwrap();
+    assert!(fe.get("range").is_some(), "{fe}");
+    assert!(
+        dl.call_json(Method::Post, "slot1/datalogger/sync_output_phase", None)
+            .unwrap()
+            .is_null()
+    );
+    // Plain Rust numbers convert (u64, usize, f64).
+    let n: usize = 2000;
+    assert_eq!(dl.set_samplerate(n).unwrap(), 2000.0);
+    assert_eq!(dl.set_samplerate(3000u64).unwrap(), 3000.0);
 }

@@ -197,7 +197,7 @@ fn connect_time_failures() {
         other => panic!("{other:?}"),
     }
     // Unlike the official client, that failure does not leave the device owned.
-    common::connect(&emu);
+    common::connect(&emu).relinquish_ownership().unwrap();
     emu.faults().inject(FaultRule::once(
         "instrument_supported",
         Fault::Envelope {
@@ -301,14 +301,14 @@ fn validation_happens_before_any_request() {
             None,
         )
         .map(drop),
-        dl.set_acquisition_mode(moku_client::AcquisitionMode::DeepMemory)
+        dl.set_acquisition_mode(moku_client::AcquisitionMode::Other("Turbo".into()))
             .map(drop),
         dl.set_samplerate(1).map(drop),
         dl.generate_waveform(1, &Waveform::sine(20, 10)).map(drop),
         dl.generate_waveform(1, &Waveform::sine(1, 1e9)).map(drop),
-        dl.generate_waveform(1, &Waveform::square(1, 10, 150))
+        dl.generate_waveform(1, &Waveform::square(1, 10).duty(150))
             .map(drop),
-        dl.generate_waveform(1, &Waveform::pulse(1, 10, 1e-9, 1e-3))
+        dl.generate_waveform(1, &Waveform::pulse(1, 10).edge_time(1e-9).pulse_width(1e-3))
             .map(drop),
         dl.generate_waveform(
             1,
@@ -332,6 +332,9 @@ fn validation_happens_before_any_request() {
     for c in checks {
         let e = c.unwrap_err();
         assert!(matches!(e, Error::InvalidArgument { .. }), "{e}");
+        // The same kind as the device's INVALID_PARAM.
+        assert!(e.is_invalid_param(), "{e}");
+        assert_eq!(e.api_code(), Some(&moku_client::ApiCode::InvalidParam));
     }
     assert_eq!(emu.faults().pending(), 1);
     let e = dl.set_samplerate(5e6).unwrap_err();

@@ -1,4 +1,4 @@
-//! The mokucli bridge with a fake `mokucli` (a Python script serving NDJSON, as spec §9.5
+//! The mokucli bridge with a fake `mokucli` (a Python script serving NDJSON, as docs/moku-protocol.md §9.5
 //! suggests for running without the vendor binary). Skipped when `python3` is not installed.
 #![cfg(feature = "mokucli")]
 

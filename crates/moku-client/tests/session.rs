@@ -29,22 +29,17 @@ fn describe_and_device_endpoints() {
 }
 
 #[test]
-fn ownership_is_released_on_drop_unless_persisted() {
+fn ownership_is_kept_on_drop_as_python_does() {
     let emu = common::emulator(EmuModel::Go);
     let first = common::connect(&emu);
     // Owned: a second client without force_connect is refused by the device.
     let e = common::connect_with(&emu, ConnectOptions::default()).unwrap_err();
     assert!(e.api_code().is_some(), "{e}");
+    // Python never relinquishes on its own: dropping the handle leaves the device owned.
     drop(first);
-    // Relinquished on drop: a plain connect works again.
-    let keep = ConnectOptions {
-        relinquish_on_drop: false,
-        ..ConnectOptions::default()
-    };
-    let persisted = common::connect_with(&emu, keep).unwrap();
-    drop(persisted);
-    assert!(common::connect_with(&emu, ConnectOptions::default()).is_err());
-    // force_connect takes it over.
+    let e = common::connect_with(&emu, ConnectOptions::default()).unwrap_err();
+    assert!(e.api_code().is_some(), "{e}");
+    // force_connect takes it over; an explicit relinquish lets it go (once).
     let forced = common::connect_with(
         &emu,
         ConnectOptions {
@@ -57,7 +52,34 @@ fn ownership_is_released_on_drop_unless_persisted() {
     assert!(!forced.session().is_owner());
     forced.relinquish_ownership().unwrap(); // sends nothing the second time
     drop(forced);
-    common::connect(&emu);
+    // Opt-in relinquish on drop.
+    let on_drop = ConnectOptions {
+        relinquish_on_drop: true,
+        ..ConnectOptions::default()
+    };
+    drop(common::connect_with(&emu, on_drop.clone()).unwrap());
+    // ...but never while a logging session it started is running (the seed's warning).
+    let logger = common::connect_with(&emu, on_drop).unwrap();
+    logger
+        .start_logging(&moku_client::LoggingOptions {
+            duration: 30.into(),
+            ..Default::default()
+        })
+        .unwrap();
+    drop(logger);
+    let e = common::connect_with(&emu, ConnectOptions::default()).unwrap_err();
+    assert!(e.api_code().is_some(), "{e}");
+    let again = common::connect_with(
+        &emu,
+        ConnectOptions {
+            force_connect: true,
+            ignore_busy: true,
+            ..ConnectOptions::default()
+        },
+    )
+    .unwrap();
+    again.stop_logging().unwrap();
+    again.relinquish_ownership().unwrap();
 }
 
 #[test]
@@ -109,20 +131,155 @@ fn mokuinst(sha: &str) -> Vec<u8> {
     out
 }
 
+/// An emulator that starts without bitstreams, as a fresh device.
+fn fresh(model: EmuModel) -> moku_emulator::Emulator {
+    moku_emulator::Emulator::start(moku_emulator::Config {
+        model,
+        bitstreams_installed: false,
+        ..moku_emulator::Config::default()
+    })
+    .unwrap()
+}
+
+/// A data directory in the layout `mokucli instrument download` writes (build 4400, the
+/// emulator's), holding fake bitstreams `name` → sha256.
+struct DataDir(std::path::PathBuf);
+
+impl DataDir {
+    fn new(tag: &str) -> Self {
+        let p = std::env::temp_dir().join(format!(
+            "moku-client-test-{tag}-{}-{:?}",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        Self(p)
+    }
+    fn put(&self, hw: &str, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let dir = self.0.join("instruments").join("4400").join(hw);
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join(format!("{name}.mokuinst"));
+        std::fs::write(&f, bytes).unwrap();
+        f
+    }
+    fn options(&self) -> ConnectOptions {
+        ConnectOptions {
+            data_dir: Some(self.0.clone()),
+            force_connect: true,
+            ..ConnectOptions::default()
+        }
+    }
+}
+
+impl Drop for DataDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn listed(s: &Session, name: &str) -> Option<String> {
+    s.list_bitstreams()
+        .unwrap()
+        .iter()
+        .find(|b| b["filename"] == name)
+        .and_then(|b| b["sha256"].as_str().map(str::to_owned))
+}
+
+#[test]
+fn bitstreams_are_uploaded_from_the_data_directory() {
+    let emu = fresh(EmuModel::Pro);
+    let data = DataDir::new("upload");
+    // Nothing on the device, nothing on disk: the error names the file looked for.
+    let e = common::connect_with(&emu, data.options()).unwrap_err();
+    let want = data.0.join("instruments/4400/mokupro/01-000.mokuinst");
+    assert!(
+        matches!(&e, Error::MissingBitstream { name, looked_for: Some(p), .. } if name == "01-000" && *p == want),
+        "{e}"
+    );
+    assert!(e.to_string().contains(&want.display().to_string()), "{e}");
+    assert!(e.to_string().contains("mokucli instrument download"), "{e}");
+    // The platform file alone: the Datalogger's is named next.
+    data.put("mokupro", "01-000", &mokuinst("aa"));
+    let e = common::connect_with(&emu, data.options()).unwrap_err();
+    assert!(
+        matches!(&e, Error::MissingBitstream { name, .. } if name == "01-007-00"),
+        "{e}"
+    );
+    data.put("mokupro", "01-007-00", &mokuinst("bb"));
+    let dl = common::connect_with(&emu, data.options()).unwrap();
+    assert_eq!(listed(dl.session(), "01-000").as_deref(), Some("aa"));
+    assert_eq!(listed(dl.session(), "01-007-00").as_deref(), Some("bb"));
+    assert!(dl.get_samplerate().unwrap() > 0.0);
+    dl.relinquish_ownership().unwrap();
+    drop(dl);
+    // Same sha256 on both sides: no upload (a failing upload endpoint is never reached).
+    emu.faults().inject(moku_emulator::FaultRule::always(
+        "bitstreams/upload",
+        moku_emulator::Fault::Status {
+            code: 500,
+            body: "upload refused".into(),
+        },
+    ));
+    let dl = common::connect_with(&emu, data.options()).unwrap();
+    dl.relinquish_ownership().unwrap();
+    drop(dl);
+    // A changed local file is uploaded again (and here the upload fails: the error says so).
+    data.put("mokupro", "01-007-00", &mokuinst("cc"));
+    let e = common::connect_with(&emu, data.options()).unwrap_err();
+    assert!(
+        matches!(&e, Error::ServerError { operation, .. } if operation == "bitstreams/upload/01-007-00.mokuinst"),
+        "{e}"
+    );
+    emu.faults().clear();
+    let dl = common::connect_with(&emu, data.options()).unwrap();
+    assert_eq!(listed(dl.session(), "01-007-00").as_deref(), Some("cc"));
+    dl.relinquish_ownership().unwrap();
+    drop(dl);
+    // A file that is not a .mokuinst archive.
+    let bad = data.put("mokupro", "01-000", b"not a tar archive");
+    let e = common::connect_with(&emu, data.options()).unwrap_err();
+    assert!(
+        matches!(&e, Error::InvalidBitstream { path, .. } if *path == bad),
+        "{e}"
+    );
+}
+
+#[test]
+fn bitstreams_on_the_device_need_no_local_copy() {
+    // The default emulator lists every bitstream, as a device used before: no data directory
+    // is needed and nothing is uploaded (a failing upload endpoint is never reached).
+    let emu = common::emulator(EmuModel::Go);
+    emu.faults().inject(moku_emulator::FaultRule::always(
+        "bitstreams/upload",
+        moku_emulator::Fault::Status {
+            code: 500,
+            body: String::new(),
+        },
+    ));
+    let data = DataDir::new("none");
+    let dl = common::connect_with(&emu, data.options()).unwrap();
+    assert!(dl.session().take_warnings().is_empty());
+}
+
 #[test]
 fn bitstream_policies() {
-    let emu = common::emulator(EmuModel::Go);
+    let emu = fresh(EmuModel::Go);
     let require = ConnectOptions {
         bitstreams: BitstreamPolicy::Require,
         ..ConnectOptions::default()
     };
-    // The emulator starts without bitstreams: Require refuses (and relinquishes), Check warns.
+    // Require refuses (and relinquishes), Check warns; neither uploads.
     let e = common::connect_with(&emu, require.clone()).unwrap_err();
     assert!(
-        matches!(e, Error::MissingBitstream(ref n) if n == "01-000"),
+        matches!(e, Error::MissingBitstream { ref name, looked_for: None, .. } if name == "01-000"),
         "{e}"
     );
-    let dl = common::connect(&emu);
+    let check = ConnectOptions {
+        bitstreams: BitstreamPolicy::Check,
+        ..ConnectOptions::default()
+    };
+    let dl = common::connect_with(&emu, check).unwrap();
     let warnings = dl.session().take_warnings();
     assert!(
         warnings.iter().any(|w| w.message.contains("01-007-00")),
@@ -134,16 +291,12 @@ fn bitstream_policies() {
     dl.session()
         .upload_bitstream("01-007-00", &mokuinst("bb"))
         .unwrap();
-    let listed = dl.session().list_bitstreams().unwrap();
-    assert!(
-        listed
-            .iter()
-            .any(|b| b["filename"] == "01-007-00" && b["sha256"] == "bb"),
-        "{listed:?}"
-    );
+    assert_eq!(listed(dl.session(), "01-007-00").as_deref(), Some("bb"));
+    dl.relinquish_ownership().unwrap();
     drop(dl);
     let dl = common::connect_with(&emu, require).unwrap();
     assert!(dl.session().take_warnings().is_empty());
+    dl.relinquish_ownership().unwrap();
     drop(dl);
     let off = ConnectOptions {
         bitstreams: BitstreamPolicy::Disabled,
@@ -158,6 +311,98 @@ fn bitstream_policies() {
     ));
     // No bitstream traffic at all: the failing listing is never asked for.
     common::connect_with(&emu, off).unwrap();
+}
+
+#[test]
+fn multi_instrument_uploads_slot_bitstreams_and_wires_the_slot() {
+    use moku_client::{Connection, Endpoint};
+    let emu = fresh(EmuModel::Pro);
+    let data = DataDir::new("multi");
+    for name in ["04-000", "04-000-00", "04-000-01", "04-000-02", "04-000-03"] {
+        data.put("mokupro", name, &mokuinst(&format!("sha-{name}")));
+    }
+    let m = MultiInstrument::connect(&emu.host(), 4, data.options()).unwrap();
+    assert_eq!(
+        listed(m.session(), "04-000-03").as_deref(),
+        Some("sha-04-000-03")
+    );
+    // The Datalogger's slot-2 bitstream is missing: named, with the path.
+    let e = m.set_datalogger(2).unwrap_err();
+    assert!(
+        matches!(&e, Error::MissingBitstream { name, looked_for: Some(_), .. } if name == "04-007-01"),
+        "{e}"
+    );
+    let m = MultiInstrument::connect(&emu.host(), 4, data.options()).unwrap();
+    data.put("mokupro", "04-007-01", &mokuinst("dl-slot2"));
+    let dl = m.set_datalogger(2).unwrap();
+    assert_eq!(
+        listed(m.session(), "04-007-01").as_deref(),
+        Some("dl-slot2")
+    );
+    assert_eq!(m.get_instruments().unwrap(), ["", "datalogger", "", ""]);
+    // Wiring: Input1 → Slot2InA, Slot2OutA → Output1.
+    let wires = [
+        Endpoint::Input(1).to(Endpoint::SlotIn(2, 'A')),
+        Endpoint::SlotOut(2, 'A').to(Endpoint::Output(1)),
+    ];
+    assert_eq!(m.set_connections(&wires).unwrap(), wires);
+    assert_eq!(m.get_connections().unwrap(), wires);
+    // Incremental: a new source for Output1 replaces the old wire.
+    let replace = [Endpoint::Input(2).to(Endpoint::Output(1))];
+    m.set_connections(&replace).unwrap();
+    let now = m.get_connections().unwrap();
+    assert_eq!(now, [wires[0].clone(), replace[0].clone()]);
+    // Impossible wiring is refused locally (INVALID_PARAM kind)...
+    for bad in [
+        Endpoint::Output(1).to(Endpoint::SlotIn(2, 'A')),
+        Endpoint::Input(5).to(Endpoint::SlotIn(2, 'A')),
+        Endpoint::Input(1).to(Endpoint::SlotIn(5, 'A')),
+        Endpoint::Dio.to(Endpoint::Output(1)),
+    ] {
+        let e = m.set_connections(std::slice::from_ref(&bad)).unwrap_err();
+        assert!(e.is_invalid_param(), "{bad}: {e}");
+    }
+    // ...and by the device when the local checks are off.
+    let raw = Connection {
+        source: Endpoint::Output(1),
+        destination: Endpoint::SlotIn(2, 'A'),
+    };
+    let e = m
+        .session()
+        .call_json(
+            moku_client::Method::Post,
+            "mim/set_connections",
+            Some(&moku_client::request_body::Object::new().with(
+                "connections",
+                vec![moku_client::request_body::Object::new()
+                    .with("source", raw.source.to_string())
+                    .with("destination", raw.destination.to_string())],
+            )),
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.api_code(),
+        Some(&moku_client::ApiCode::InvalidParam),
+        "{e}"
+    );
+    // The platform's front end and outputs.
+    let fe = m
+        .set_frontend(
+            1,
+            moku_client::Impedance::OneMegaOhm,
+            moku_client::Coupling::Dc,
+            Some("0dB"),
+            None,
+            None,
+        )
+        .unwrap();
+    assert_eq!(fe.impedance, Some(moku_client::Impedance::OneMegaOhm));
+    assert_eq!(m.set_output(1, "14dB").unwrap(), "14dB");
+    assert_eq!(m.get_output(1).unwrap(), "14dB");
+    let e = m.set_output(1, "20dB").unwrap_err();
+    assert!(e.is_invalid_param(), "{e}");
+    assert!(dl.set_samplerate(1000).is_ok());
+    m.relinquish_ownership().unwrap();
 }
 
 #[test]

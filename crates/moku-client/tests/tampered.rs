@@ -117,7 +117,7 @@ fn proxy_version_checks_relinquish() {
             ..ConnectOptions::default()
         };
         let (r, _) = connect(&emu, skip, set_describe("proxy_version", value));
-        r.unwrap();
+        r.unwrap().relinquish_ownership().unwrap();
     }
 }
 

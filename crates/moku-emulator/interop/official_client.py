@@ -42,10 +42,12 @@ INSTRUMENTS_BUILD = 4400  # moku-emulator's Config::default().instruments_build
 WORK = Path(tempfile.mkdtemp(prefix="moku-interop-"))
 atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 
-# Fake bitstreams where the client looks for them (spec §3.6), before `moku` reads the path.
-DATA = WORK / "data"
+# Fake bitstreams where the client looks for them (docs/moku-protocol.md §3.6), before `moku`
+# reads the path. MOKU_INTEROP_DATA (set by .ci/moku-interop.sh) keeps the directory for the Rust
+# client's run that follows.
+DATA = Path(os.environ["MOKU_INTEROP_DATA"]) if os.environ.get("MOKU_INTEROP_DATA") else WORK / "data"
 BITSTREAM_DIR = DATA / "instruments" / str(INSTRUMENTS_BUILD) / "mokupro"
-BITSTREAM_DIR.mkdir(parents=True)
+BITSTREAM_DIR.mkdir(parents=True, exist_ok=True)
 NAMES = ["01-000", "01-007-00", "04-000"]
 NAMES += [f"04-000-{i:02}" for i in range(4)] + [f"04-007-{i:02}" for i in range(4)]
 for name in NAMES:
@@ -286,7 +288,7 @@ def streaming_chunks():
     assert samples == 1000, samples
     assert dl.get_stream_status()["status"] == "COMPLETED"
     dl.stop_streaming()
-    # After stop_streaming the client sends the stream id "null" (spec §9.3).
+    # After stop_streaming the client sends the stream id "null" (docs/moku-protocol.md §9.3).
     expect(StreamException, dl.get_chunk, "End of stream")
 
 
@@ -356,6 +358,30 @@ def multi_instrument():
         conns = [{"source": "Input1", "destination": "Slot2InA"}]
         assert m.set_connections(conns) == conns
         assert m.get_connections() == conns
+        # The slot's bitstream came from the data directory (a fresh emulator has none).
+        assert "04-007-01.mokuinst" in m.list("bitstreams"), m.list("bitstreams")
+        # Wire the slot both ways; impossible wiring is refused and changes nothing.
+        conns = [
+            {"source": "Input1", "destination": "Slot2InA"},
+            {"source": "Slot2OutA", "destination": "Output1"},
+        ]
+        assert m.set_connections(conns) == conns
+        assert m.get_connections() == conns, m.get_connections()
+        for bad in [
+            {"source": "Output1", "destination": "Slot2InA"},
+            {"source": "Input1", "destination": "Slot5InA"},
+            {"source": "Input9", "destination": "Slot1InA"},
+            {"source": "DIO", "destination": "Output2"},
+        ]:
+            expect(InvalidParameterException, lambda: m.set_connections([bad]))
+        assert m.get_connections() == conns, m.get_connections()
+        # In multi-instrument mode the platform owns the front end and the output gain.
+        fe = m.set_frontend(1, "1MOhm", "DC", attenuation="0dB")
+        assert fe["impedance"] == "1MOhm" and fe["attenuation"] == "0dB", fe
+        assert m.get_frontend(1)["coupling"] == "DC"
+        assert m.set_output(1, "14dB") == {"output_gain": "14dB"}
+        assert m.get_output(1) == {"output_gain": "14dB"}
+        expect(InvalidParameterException, lambda: m.set_output(1, "20dB"))
         assert dl2.set_samplerate(2000)["sample_rate"] == 2000
         assert dl2.get_samplerate()["sample_rate"] == 2000
         r = dl2.start_streaming(duration=0.1, sample_rate=1000)
@@ -373,7 +399,7 @@ def multi_instrument():
                 time.sleep(0.02)
         assert samples == 100, samples
         dl2.stop_streaming()
-        dl2.relinquish_ownership()  # a slot object never relinquishes (spec §3.4)
+        dl2.relinquish_ownership()  # a slot object never relinquishes (docs/moku-protocol.md §3.4)
         assert dl2.get_samplerate()["sample_rate"] == 2000
     finally:
         m.relinquish_ownership()
@@ -407,7 +433,7 @@ check("stop_streaming while running", streaming_stop_early)
 check("get_stream_data through the fake mokucli", streaming_mokucli)
 check("stream_to_file through the fake mokucli", streaming_to_file)
 check("ownership: refused without force_connect, key rules", ownership)
-check("MultiInstrument: platform, set_instrument in slot 2, connections, streaming", multi_instrument)
+check("MultiInstrument: platform, bitstreams uploaded, set_instrument in slot 2, wiring (set_connections), MiM frontend/output, streaming", multi_instrument)
 check("single-instrument connect after multi-instrument mode", single_after_multi)
 
 print(f"{passed} passed, {failed} failed")

@@ -1,4 +1,4 @@
-//! The Datalogger instrument of one slot: `/api/slot<N>/datalogger/<op>` (spec §7, §8, §9, §10).
+//! The Datalogger instrument of one slot: `/api/slot<N>/datalogger/<op>` (docs/moku-protocol.md §7, §8, §9, §10).
 
 use serde_json::{Value, json};
 
@@ -49,7 +49,7 @@ struct TriggerRequest {
     pending: Option<Trigger>,
 }
 
-/// The verb each operation uses (spec §7.2).
+/// The verb each operation uses (docs/moku-protocol.md §7.2).
 fn verb(op: &str) -> Option<&'static str> {
     Some(match op {
         "get_acquisition_mode"

@@ -12,6 +12,8 @@ use crate::model::Model;
 use crate::params::Params;
 use crate::reply::{ApiError, Reply};
 use crate::session::{Acquisition, Chunk};
+
+mod mim;
 use crate::signal::Signal;
 
 /// A parsed request, as the device sees it.
@@ -75,6 +77,8 @@ pub(crate) struct Device {
     files: Files,
     bitstreams: BTreeMap<String, String>,
     connections: Vec<Value>,
+    mim_frontends: BTreeMap<usize, Value>,
+    mim_output_gain: BTreeMap<usize, String>,
 }
 
 impl Device {
@@ -101,8 +105,14 @@ impl Device {
             num_slots: 1,
             slots: vec![Some(Datalogger::new(1, config.model))],
             files: Files::new(l.file_targets, config.storage_bytes),
-            bitstreams: BTreeMap::new(),
+            bitstreams: if config.bitstreams_installed {
+                installed_bitstreams(l.platforms)
+            } else {
+                BTreeMap::new()
+            },
             connections: Vec::new(),
+            mim_frontends: BTreeMap::new(),
+            mim_output_gain: BTreeMap::new(),
         }
     }
 
@@ -435,7 +445,7 @@ impl Device {
 
     /// `instrument_supported`. A supported single-instrument query (`num_slots: 1`) is what the
     /// official client sends while connecting a single-instrument Datalogger, which then works
-    /// without a deploy call (spec §3.2), so a device left in multi-instrument mode returns to
+    /// without a deploy call (docs/moku-protocol.md §3.2), so a device left in multi-instrument mode returns to
     /// single-instrument mode with a Datalogger in slot 1 here.
     fn instrument_supported(&mut self, body: &[u8]) -> Result<Reply, ApiError> {
         let p = Params::parse(body)?;
@@ -458,56 +468,6 @@ impl Device {
                      (the emulator runs only the Datalogger, id 7)"
                 ),
             ))
-        }
-    }
-
-    fn mim(&mut self, req: &Request<'_>, op: &str) -> Reply {
-        match op {
-            "get_instruments" => only(req, "GET", || {
-                let names: Vec<&str> = self
-                    .slots
-                    .iter()
-                    .map(|s| if s.is_some() { "datalogger" } else { "" })
-                    .collect();
-                Reply::ok(json!(names))
-            }),
-            "get_connections" => only(req, "GET", || {
-                Reply::ok(Value::Array(self.connections.clone()))
-            }),
-            "set_connections" => {
-                if req.method != "POST" {
-                    return Reply::wrong_method(req.method, req.path);
-                }
-                let r = Params::parse(req.body).and_then(|p| match p.value("connections") {
-                    Some(Value::Array(list)) if list.iter().all(Value::is_object) => {
-                        Ok(list.clone())
-                    }
-                    None => Ok(Vec::new()),
-                    Some(_) => Err(ApiError::param("connections must be a list of objects")),
-                });
-                match r {
-                    Ok(list) => {
-                        self.connections = list.clone();
-                        Reply::ok(Value::Array(list))
-                    }
-                    Err(e) => e.into(),
-                }
-            }
-            "set_frontend" => {
-                if req.method != "POST" {
-                    return Reply::wrong_method(req.method, req.path);
-                }
-                match Params::parse(req.body) {
-                    Ok(p) => Reply::ok(json!({
-                        "impedance": p.str("impedance").ok().flatten().unwrap_or("1MOhm"),
-                        "coupling": p.str("coupling").ok().flatten().unwrap_or("DC"),
-                        "attenuation": p.str("attenuation").ok().flatten().unwrap_or("0dB"),
-                        "gain": p.str("gain").ok().flatten().unwrap_or("0dB"),
-                    })),
-                    Err(e) => e.into(),
-                }
-            }
-            _ => Reply::not_found(req.path),
         }
     }
 
@@ -644,6 +604,26 @@ impl Device {
         self.bitstreams.insert(bare.to_owned(), sha);
         Ok(Reply::ok(Value::Null))
     }
+}
+
+/// Every bitstream name the official client asks for on this model's platforms, each with a
+/// made-up sha256.
+fn installed_bitstreams(platforms: &[u8]) -> BTreeMap<String, String> {
+    let mut names = Vec::new();
+    for &n in platforms {
+        names.push(format!("{n:02}-000"));
+        for i in 0..n {
+            names.push(format!("{n:02}-000-{i:02}"));
+            names.push(format!("{n:02}-{:03}-{i:02}", crate::li::DATALOGGER_ID));
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let sha = format!("preinstalled-{name}");
+            (name, sha)
+        })
+        .collect()
 }
 
 /// Answers with `f` if the verb is `method`, else 405.

@@ -1,7 +1,7 @@
 //! The LI v3 binary encoder used for `get_chunk` bodies and `.li` files.
 //!
-//! The layout is the v3 one that `pymoku` 4.8.1's `dataparser.py` reads (spec §9.6). Whether
-//! MokuOS 4.4 really streams this version is **not known** (spec §14): the emulator uses it because it
+//! The layout is the v3 one that `pymoku` 4.8.1's `dataparser.py` reads (docs/moku-protocol.md §9.6). Whether
+//! MokuOS 4.4 really streams this version is **not known** (docs/moku-protocol.md §14): the emulator uses it because it
 //! is the newest layout with a public reader. All integers are little endian.
 //!
 //! ```text

@@ -54,6 +54,11 @@ pub struct Config {
     pub max_log_samples: u64,
     /// Largest `get_chunk` answer, in samples over all channels.
     pub max_chunk_samples: u64,
+    /// Start with every platform, empty-slot and Datalogger bitstream of the model already
+    /// listed by `GET /api/v2/bitstreams` (sha256 `preinstalled-<name>`), as on a device that
+    /// has been used before (default true). False starts with none, as a fresh device: the
+    /// official client then uploads them from its data directory.
+    pub bitstreams_installed: bool,
 }
 
 impl Default for Config {
@@ -70,6 +75,7 @@ impl Default for Config {
             storage_bytes: 512 * 1024 * 1024,
             max_log_samples: 8 * 1024 * 1024,
             max_chunk_samples: 256 * 1024,
+            bitstreams_installed: true,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The emulated hardware models and their per-model limits (spec §11).
+//! The emulated hardware models and their per-model limits (docs/moku-protocol.md §11).
 
 use std::fmt;
 use std::str::FromStr;
@@ -92,9 +92,9 @@ impl fmt::Display for UnknownModel {
 
 impl std::error::Error for UnknownModel {}
 
-/// Per-model value lists and ranges, from the docstrings summarised in spec §11.
+/// Per-model value lists and ranges, from the docstrings summarised in docs/moku-protocol.md §11.
 ///
-/// The real device limits behind these docstrings are unverified (spec §14).
+/// The real device limits behind these docstrings are unverified (docs/moku-protocol.md §14).
 #[derive(Debug)]
 pub struct Limits {
     /// Number of inputs and outputs.
@@ -170,12 +170,13 @@ static GO: Limits = Limits {
     ranges: &["10Vpp", "50Vpp"],
     bandwidths: &[],
     default_bandwidth: "30MHz",
-    acquisition_modes: &["Normal", "Precision", "PeakDetect"],
+    acquisition_modes: &["Normal", "Precision", "DeepMemory", "PeakDetect"],
     samplerate: (10.0, 1e6),
     stream_samplerate: (10.0, 1e6),
     logging_samplerate: (10.0, 1e6),
     external_trigger: false,
-    amplitude: (2e-3, 10.0),
+    // The seed (the Datalogger docstring) says 4 mV to 10 Vpp; the per-model list says 2 mV.
+    amplitude: (4e-3, 10.0),
     frequency: (1e-3, 20e6),
     high_frequency_amplitude: None,
     min_edge_time: 16e-9,
@@ -214,7 +215,7 @@ static PRO: Limits = Limits {
     ranges: &["400mVpp", "4Vpp", "40Vpp"],
     bandwidths: &["300MHz", "600MHz"],
     default_bandwidth: "300MHz",
-    acquisition_modes: &["Normal", "Precision", "PeakDetect"],
+    acquisition_modes: &["Normal", "Precision", "DeepMemory", "PeakDetect"],
     samplerate: (10.0, 10e6),
     stream_samplerate: (10.0, 10e6),
     logging_samplerate: (10.0, 1e6),
@@ -236,7 +237,7 @@ static DELTA: Limits = Limits {
     ranges: &["100mVpp", "1Vpp", "10Vpp", "40Vpp"],
     bandwidths: &["2GHz", "6GHz"],
     default_bandwidth: "2GHz",
-    acquisition_modes: &["Normal", "Precision", "PeakDetect"],
+    acquisition_modes: &["Normal", "Precision", "DeepMemory", "PeakDetect"],
     samplerate: (10.0, 10e6),
     stream_samplerate: (10.0, 10e6),
     logging_samplerate: (10.0, 1e6),

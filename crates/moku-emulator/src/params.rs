@@ -1,4 +1,4 @@
-//! Request parameters: typed access to a JSON body, and strict / non-strict coercion (spec §7.0).
+//! Request parameters: typed access to a JSON body, and strict / non-strict coercion (docs/moku-protocol.md §7.0).
 
 use serde_json::{Map, Value};
 

@@ -1,6 +1,6 @@
 //! The Datalogger's settings, their defaults, and the `.mokuconf` bytes that carry them.
 //!
-//! The real `.mokuconf` format is unknown (spec §14). The emulator writes a JSON document of its
+//! The real `.mokuconf` format is unknown (docs/moku-protocol.md §14). The emulator writes a JSON document of its
 //! own (`{"format": "moku-emulator-mokuconf", ...}`) and reads back only that.
 
 use serde::{Deserialize, Serialize};

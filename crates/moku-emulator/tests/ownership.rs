@@ -172,7 +172,12 @@ fn instrument_and_platform_support() {
 
 #[test]
 fn bitstream_upload_is_listed_under_its_bare_name() {
-    let emu = emulator(Model::Go);
+    let emu = Emulator::start(Config {
+        model: Model::Go,
+        bitstreams_installed: false,
+        ..Config::default()
+    })
+    .expect("start emulator");
     let mut c = owner(&emu);
     let r = c.get("/api/v2/bitstreams");
     assert_eq!(r.json(), json!([]));
@@ -198,6 +203,20 @@ fn bitstream_upload_is_listed_under_its_bare_name() {
         Some(b"not a tar"),
     );
     assert_eq!(junk.code(), "INVALID_PARAM");
+    // The default emulator lists the model's bitstreams, as a device used before would.
+    let used = emulator(Model::Go);
+    let mut c = owner(&used);
+    let listed = c.get("/api/v2/bitstreams").json();
+    for name in ["01-000", "01-007-00", "02-000-01", "03-007-02"] {
+        assert!(
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|b| b["filename"] == name),
+            "{name}: {listed}"
+        );
+    }
 }
 
 #[test]
@@ -267,4 +286,75 @@ fn reboot_returns_to_the_power_on_state() {
     assert_eq!(c.dl("get_samplerate", None).data()["sample_rate"], 1000.0);
     assert_eq!(c.get("/api/persist/list").data(), json!(["keep.txt"]));
     assert_eq!(c.post("/api/v2/hwstate", r#"{"power": "off"}"#).status, 400);
+}
+
+#[test]
+fn multi_instrument_wiring_is_incremental_and_refuses_impossible_wires() {
+    let emu = emulator(Model::Go);
+    let mut c = owner(&emu);
+    assert_eq!(c.get("/api/moku/platform/2").data(), Value::Null);
+    assert_eq!(c.get("/api/slot2/datalogger").data(), Value::Null);
+    let wires = json!([
+        {"source": "Input1", "destination": "Slot2InA"},
+        {"source": "Slot2OutA", "destination": "Output1"},
+        {"source": "DIO", "destination": "Slot1InB"}
+    ]);
+    let r = c.post(
+        "/api/mim/set_connections",
+        &json!({ "connections": wires }).to_string(),
+    );
+    assert_eq!(r.data(), wires);
+    // A new source for Output1 replaces the old wire; the others stay.
+    c.post(
+        "/api/mim/set_connections",
+        r#"{"connections": [{"source": "Input2", "destination": "Output1"}]}"#,
+    );
+    let now = c.get("/api/mim/get_connections").data();
+    assert_eq!(
+        now,
+        json!([
+            {"source": "Input1", "destination": "Slot2InA"},
+            {"source": "DIO", "destination": "Slot1InB"},
+            {"source": "Input2", "destination": "Output1"}
+        ])
+    );
+    // Impossible wiring is INVALID_PARAM and changes nothing, even next to a good wire.
+    for bad in [
+        r#"{"source": "Output1", "destination": "Slot1InA"}"#,
+        r#"{"source": "Input3", "destination": "Slot1InA"}"#,
+        r#"{"source": "Input1", "destination": "Slot3InA"}"#,
+        r#"{"source": "Input1", "destination": "Slot1InE"}"#,
+        r#"{"source": "Input1", "destination": "Input2"}"#,
+        r#"{"source": "Input1"}"#,
+    ] {
+        let body = format!(
+            r#"{{"connections": [{{"source": "Input1", "destination": "Slot1InA"}}, {bad}]}}"#
+        );
+        let r = c.post("/api/mim/set_connections", &body);
+        assert_eq!(r.code(), "INVALID_PARAM", "{bad}");
+        assert_eq!(c.get("/api/mim/get_connections").data(), now, "{bad}");
+    }
+    // The platform's front end and output gain (none to set on a Go).
+    let fe = c.post(
+        "/api/mim/set_frontend",
+        r#"{"strict": true, "channel": 2, "impedance": "1MOhm", "coupling": "AC", "attenuation": "14dB", "gain": null, "bandwidth": null}"#,
+    );
+    assert_eq!(fe.data()["attenuation"], "14dB");
+    assert_eq!(
+        c.post("/api/mim/get_frontend", r#"{"channel": 2}"#).data()["coupling"],
+        "AC"
+    );
+    assert_eq!(
+        c.post("/api/mim/get_frontend", r#"{"channel": 3}"#).code(),
+        "INVALID_PARAM"
+    );
+    let r = c.post(
+        "/api/mim/set_output",
+        r#"{"strict": true, "channel": 1, "output_gain": "14dB"}"#,
+    );
+    assert_eq!(r.code(), "INVALID_PARAM");
+    assert_eq!(
+        c.post("/api/mim/get_output", r#"{"channel": 1}"#).data(),
+        json!({"output_gain": "0dB"})
+    );
 }

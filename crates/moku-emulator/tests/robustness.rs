@@ -1,5 +1,5 @@
 //! Random requests never crash the emulator, and every envelope keeps the shapes the official
-//! client accepts (spec §2.1: all four keys; `data` never a bare float or a float list).
+//! client accepts (docs/moku-protocol.md §2.1: all four keys; `data` never a bare float or a float list).
 
 mod common;
 

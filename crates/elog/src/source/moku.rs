@@ -35,7 +35,7 @@ pub struct MokuConfig {
     pub force_connect: bool,
     /// How long one `get_chunk` may take before the stream counts as dead (default 5 s).
     ///
-    /// The official client waits for ever here (spec §1.3); a logger must notice a device that
+    /// The official client waits for ever here (docs/moku-protocol.md §1.3); a logger must notice a device that
     /// stops answering, so a hung `get_chunk` removes the channels (ELOG goes INVALID) instead
     /// of stalling the source silently.
     pub chunk_timeout: std::time::Duration,
@@ -141,6 +141,9 @@ impl MokuSource {
         let options = ConnectOptions {
             force_connect: config.force_connect,
             client_name: Some("elog".into()),
+            // The source streams (no logging session) and is dropped with the server: let the
+            // device go then, as before the client's default became "never relinquish on drop".
+            relinquish_on_drop: true,
             timeouts: Timeouts {
                 bulk_read: Some(config.chunk_timeout),
                 ..Timeouts::default()

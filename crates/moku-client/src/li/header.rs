@@ -1,4 +1,4 @@
-//! The LI v3 header (spec §9.6).
+//! The LI v3 header (docs/moku-protocol.md §9.6).
 
 use super::LiError;
 use super::format::{Processing, RecordFormat};

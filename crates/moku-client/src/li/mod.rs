@@ -1,4 +1,4 @@
-//! A native decoder for Liquid Instruments' LI binary format, version 3 (spec §9.6).
+//! A native decoder for Liquid Instruments' LI binary format, version 3 (docs/moku-protocol.md §9.6).
 //!
 //! LI v3 as read by `pymoku`'s `dataparser.py`: `"LI3"`, a u16 header length, the instrument
 //! id/version, channel count, start time, start offset and time step, then length-prefixed
@@ -20,7 +20,7 @@
 //! * Whole-byte single-field records (`s8/16/32/64`, `u8/16/32/64`, `f32`, `f64`) take a fast
 //!   path; everything else goes through a general bit reader.
 //!
-//! The layout is **unverified against MokuOS 4.4 hardware** (spec §14): the device may stream or
+//! The layout is **unverified against MokuOS 4.4 hardware** (docs/moku-protocol.md §14): the device may stream or
 //! log a different (v4) layout; this decoder then reports [`LiError::UnsupportedVersion`].
 
 mod decoder;

@@ -1,4 +1,4 @@
-//! The `{"success","data","code","messages"}` envelope and the HTTP status rules (spec §2).
+//! The `{"success","data","code","messages"}` envelope and the HTTP status rules (docs/moku-protocol.md §2).
 //!
 //! [`interpret`] is a pure function from an HTTP status and body to a typed result, so it can be
 //! unit-tested and fuzzed without a network.
@@ -102,7 +102,7 @@ pub fn interpret(operation: &str, status: u16, body: &[u8]) -> Result<Envelope> 
 }
 
 /// Parses JSON the way Python's `json.loads` does, including `NaN`, `Infinity`, `-Infinity` and
-/// the lower-case `nan` / `inf` the client's fallback accepts (spec §2.1).
+/// the lower-case `nan` / `inf` the client's fallback accepts (docs/moku-protocol.md §2.1).
 pub fn parse_json(body: &[u8]) -> core::result::Result<Value, String> {
     let text = core::str::from_utf8(body).map_err(|e| format!("the reply is not UTF-8: {e}"))?;
     let text = replace_non_finite(text);
@@ -244,7 +244,7 @@ pub(crate) fn value_as_f64(v: &Value) -> Option<f64> {
     }
 }
 
-/// Helpers that check the `data` type an operation requires (spec §7.2 "data required").
+/// Helpers that check the `data` type an operation requires (docs/moku-protocol.md §7.1, the "data" column).
 pub(crate) mod expect {
     use super::*;
 

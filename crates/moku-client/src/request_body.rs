@@ -1,4 +1,4 @@
-//! Request bodies written byte for byte as Python's `json.dumps` writes them (spec §1.4).
+//! Request bodies written byte for byte as Python's `json.dumps` writes them (docs/moku-protocol.md §1.4).
 //!
 //! Keys keep the order they were added in, separators are `", "` and `": "`, `None` is `null`,
 //! non-ASCII text is `\uXXXX`-escaped, and a number keeps its Python type: [`Num::Int`] prints
@@ -35,6 +35,20 @@ macro_rules! num_from_int {
 }
 num_from_int!(i8, i16, i32, i64, u8, u16, u32);
 
+/// Beyond `i64::MAX` (no Moku parameter comes near it) the value is sent as a float.
+impl From<u64> for Num {
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map_or(Num::Float(v as f64), Num::Int)
+    }
+}
+
+/// Beyond `i64::MAX` the value is sent as a float.
+impl From<usize> for Num {
+    fn from(v: usize) -> Self {
+        i64::try_from(v).map_or(Num::Float(v as f64), Num::Int)
+    }
+}
+
 impl From<f64> for Num {
     fn from(v: f64) -> Self {
         Num::Float(v)
@@ -69,6 +83,8 @@ pub enum Value {
     Str(String),
     /// A nested object.
     Obj(Object),
+    /// A list (`[a, b]`).
+    List(Vec<Value>),
 }
 
 impl From<bool> for Value {
@@ -89,6 +105,11 @@ impl From<&str> for Value {
 impl From<String> for Value {
     fn from(v: String) -> Self {
         Value::Str(v)
+    }
+}
+impl<T: Into<Value>> From<Vec<T>> for Value {
+    fn from(v: Vec<T>) -> Self {
+        Value::List(v.into_iter().map(Into::into).collect())
     }
 }
 impl From<Object> for Value {
@@ -177,6 +198,16 @@ fn write_value(out: &mut String, v: &Value) {
         }
         Value::Str(s) => write_str(out, s),
         Value::Obj(o) => write_object(out, o),
+        Value::List(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_value(out, v);
+            }
+            out.push(']');
+        }
     }
 }
 
@@ -313,5 +344,10 @@ mod tests {
             r#"{"strict": true, "channel": 1, "x": 1000.0, "none": null, "s": "a\"b\\c\n\u00e9\u20ac\ud83d\ude00", "o": {"k": null}}"#
         );
         assert_eq!(Object::new().to_json(), "{}");
+        let list = Object::new().with("l", vec![Object::new().with("a", 1), Object::new()]);
+        assert_eq!(list.to_json(), r#"{"l": [{"a": 1}, {}]}"#);
+        assert_eq!(Num::from(10u64), Num::Int(10));
+        assert_eq!(Num::from(10usize), Num::Int(10));
+        assert_eq!(Num::from(u64::MAX), Num::Float(u64::MAX as f64));
     }
 }

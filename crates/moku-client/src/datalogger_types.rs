@@ -1,10 +1,11 @@
-//! Typed views of the Datalogger's reply objects (spec §7, §9). Each keeps the whole object in
+//! The Datalogger's argument structs (logging and streaming options, [`Waveform`]) and typed
+//! views of its reply objects (docs/moku-protocol.md §7, §9). Each reply keeps the whole object in
 //! `raw` for fields this crate does not model.
 
 use serde_json::{Map, Value};
 
-use crate::envelope::value_as_f64;
 use crate::error::{Error, Result};
+use crate::reply_envelope::value_as_f64;
 use crate::values::{
     AcquisitionMode, Bandwidth, Coupling, Impedance, Range, StreamState, TriggerSource,
     WaveformType,
@@ -340,46 +341,31 @@ impl Waveform {
         }
     }
 
-    /// A square wave with a duty cycle in %.
-    pub fn square(
-        amplitude: impl Into<crate::Num>,
-        frequency: impl Into<crate::Num>,
-        duty: impl Into<crate::Num>,
-    ) -> Self {
+    /// A square wave; set the duty cycle with [`Waveform::duty`] (`null`, the device's default,
+    /// otherwise).
+    pub fn square(amplitude: impl Into<crate::Num>, frequency: impl Into<crate::Num>) -> Self {
         Self {
             amplitude: amplitude.into(),
             frequency: frequency.into(),
-            duty: Some(duty.into()),
             ..Self::new(WaveformType::Square)
         }
     }
 
-    /// A ramp with a symmetry in %.
-    pub fn ramp(
-        amplitude: impl Into<crate::Num>,
-        frequency: impl Into<crate::Num>,
-        symmetry: impl Into<crate::Num>,
-    ) -> Self {
+    /// A ramp; set the symmetry with [`Waveform::symmetry`]:
+    /// `Waveform::ramp(1.0, 100).symmetry(30.0)`.
+    pub fn ramp(amplitude: impl Into<crate::Num>, frequency: impl Into<crate::Num>) -> Self {
         Self {
             amplitude: amplitude.into(),
             frequency: frequency.into(),
-            symmetry: Some(symmetry.into()),
             ..Self::new(WaveformType::Ramp)
         }
     }
 
-    /// A pulse train with edge time and pulse width in s.
-    pub fn pulse(
-        amplitude: impl Into<crate::Num>,
-        frequency: impl Into<crate::Num>,
-        edge_time: impl Into<crate::Num>,
-        pulse_width: impl Into<crate::Num>,
-    ) -> Self {
+    /// A pulse train; set [`Waveform::edge_time`] and [`Waveform::pulse_width`] (in s).
+    pub fn pulse(amplitude: impl Into<crate::Num>, frequency: impl Into<crate::Num>) -> Self {
         Self {
             amplitude: amplitude.into(),
             frequency: frequency.into(),
-            edge_time: Some(edge_time.into()),
-            pulse_width: Some(pulse_width.into()),
             ..Self::new(WaveformType::Pulse)
         }
     }
@@ -400,14 +386,77 @@ impl Waveform {
         }
     }
 
+    /// Sets the amplitude in Vpp.
+    #[must_use]
+    pub fn amplitude(mut self, amplitude: impl Into<crate::Num>) -> Self {
+        self.amplitude = amplitude.into();
+        self
+    }
+
+    /// Sets the frequency in Hz.
+    #[must_use]
+    pub fn frequency(mut self, frequency: impl Into<crate::Num>) -> Self {
+        self.frequency = frequency.into();
+        self
+    }
+
     /// Sets the offset in V.
+    #[must_use]
+    pub fn offset(mut self, offset: impl Into<crate::Num>) -> Self {
+        self.offset = offset.into();
+        self
+    }
+
+    /// Sets the phase in degrees.
+    #[must_use]
+    pub fn phase(mut self, phase: impl Into<crate::Num>) -> Self {
+        self.phase = phase.into();
+        self
+    }
+
+    /// Sets the duty cycle in % (Square).
+    #[must_use]
+    pub fn duty(mut self, duty: impl Into<crate::Num>) -> Self {
+        self.duty = Some(duty.into());
+        self
+    }
+
+    /// Sets the symmetry in % (Ramp).
+    #[must_use]
+    pub fn symmetry(mut self, symmetry: impl Into<crate::Num>) -> Self {
+        self.symmetry = Some(symmetry.into());
+        self
+    }
+
+    /// Sets the DC level in V (DC).
+    #[must_use]
+    pub fn dc_level(mut self, level: impl Into<crate::Num>) -> Self {
+        self.dc_level = Some(level.into());
+        self
+    }
+
+    /// Sets the edge time in s (Pulse).
+    #[must_use]
+    pub fn edge_time(mut self, edge_time: impl Into<crate::Num>) -> Self {
+        self.edge_time = Some(edge_time.into());
+        self
+    }
+
+    /// Sets the pulse width in s (Pulse).
+    #[must_use]
+    pub fn pulse_width(mut self, width: impl Into<crate::Num>) -> Self {
+        self.pulse_width = Some(width.into());
+        self
+    }
+
+    /// Sets the offset in V (same as [`Waveform::offset`]).
     #[must_use]
     pub fn with_offset(mut self, offset: impl Into<crate::Num>) -> Self {
         self.offset = offset.into();
         self
     }
 
-    /// Sets the phase in degrees.
+    /// Sets the phase in degrees (same as [`Waveform::phase`]).
     #[must_use]
     pub fn with_phase(mut self, phase: impl Into<crate::Num>) -> Self {
         self.phase = phase.into();
