@@ -719,6 +719,9 @@ pub(crate) fn check_params<'a>(
     cur.skip_ws();
     let mut more = !matches!(cur.peek(), None | Some(b';'));
     let mut i = 0usize;
+    // Items of a trailing list seen, refused ones included (a refused item
+    // was given: it is not a missing parameter).
+    let mut list_seen = 0usize;
     while more {
         let list_start = cur.pos;
         let t = match lex_token(cur) {
@@ -731,6 +734,9 @@ pub(crate) fn check_params<'a>(
             }
             Some(p) => {
                 let list = p.kind.is_list();
+                if list {
+                    list_seen += 1;
+                }
                 match check(&t, &p.kind) {
                     Ok(v) => {
                         if list {
@@ -763,7 +769,7 @@ pub(crate) fn check_params<'a>(
         };
     }
     // Missing required parameters.
-    let given = if spec.get(i).is_some_and(|p| p.kind.is_list()) && args.list_len > 0 {
+    let given = if spec.get(i).is_some_and(|p| p.kind.is_list()) && list_seen > 0 {
         i + 1
     } else {
         i
@@ -867,6 +873,9 @@ mod tests {
         assert_eq!(run(" AVG,FOO", CALC).unwrap_err(), -224);
         assert_eq!(run(" AVG,", CALC).unwrap_err(), -102);
         assert_eq!(run("", CALC).unwrap_err(), -109);
+        // A refused word is a given parameter: -224, not -109.
+        assert_eq!(run(" FOO", CALC).unwrap_err(), -224);
+        assert_eq!(run(" AVG,FOO", CALC).unwrap_err(), -224);
     }
 
     #[test]

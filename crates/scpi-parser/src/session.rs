@@ -460,52 +460,55 @@ impl<const Q: usize> Session<Q> {
             } else {
                 check_params(&mut cur, leaf.params, &mut args)
             };
-            let args_ok = match checked {
-                Checked::Ok => true,
-                Checked::Refused(e) => {
-                    self.status.log(e);
-                    false
+            let header_prefix: &[u8] = match node {
+                Some(n) if self.status.headers && query => {
+                    prefix = [0u8; MAX_PREFIX];
+                    let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
+                    prefix[n] = b' ';
+                    &prefix[..=n]
                 }
-                Checked::Fatal(e) => {
-                    self.status.log(e);
+                _ => &[],
+            };
+            let (refused, fatal) = match checked {
+                Checked::Ok => (None, false),
+                Checked::Refused(e) => (Some(e), false),
+                Checked::Fatal(e) => (Some(e), true),
+            };
+            if let Some(e) = refused {
+                // A query declared to answer on refusal still gets its line.
+                if let (true, false, Some(answer)) = (query, indefinite, leaf.refusal_answer) {
+                    let mut response = Response::new(out, stage, &mut state, header_prefix);
+                    // A sink failure is recorded in `state` and handled below.
+                    let _ = response.raw(answer.as_bytes());
+                }
+                self.status.log(e);
+                if fatal || state.failed.is_some() {
                     break;
                 }
-            };
-            if args_ok {
-                if query && indefinite {
-                    self.status
-                        .log(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
-                } else {
-                    let header_prefix: &[u8] = match node {
-                        Some(n) if self.status.headers && query => {
-                            prefix = [0u8; MAX_PREFIX];
-                            let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
-                            prefix[n] = b' ';
-                            &prefix[..=n]
-                        }
-                        _ => &[],
-                    };
-                    let response = Response::new(out, stage, &mut state, header_prefix);
-                    let result = match leaf.target {
-                        Target::Builtin(b) => {
-                            indefinite |= b == Builtin::IdnQ;
-                            let mut response = response;
-                            self.status.builtin(b, &args, device, &mut response)
-                        }
-                        Target::Device(c) => {
-                            let mut call = Call {
-                                args: &args,
-                                suffixes,
-                                query,
-                                response,
-                                errors: &mut self.status,
-                            };
-                            device.execute(c, &mut call)
-                        }
-                    };
-                    if let Err(e) = result {
-                        self.status.log(e);
+            } else if query && indefinite {
+                self.status
+                    .log(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
+            } else {
+                let response = Response::new(out, stage, &mut state, header_prefix);
+                let result = match leaf.target {
+                    Target::Builtin(b) => {
+                        indefinite |= b == Builtin::IdnQ;
+                        let mut response = response;
+                        self.status.builtin(b, &args, device, &mut response)
                     }
+                    Target::Device(c) => {
+                        let mut call = Call {
+                            args: &args,
+                            suffixes,
+                            query,
+                            response,
+                            errors: &mut self.status,
+                        };
+                        device.execute(c, &mut call)
+                    }
+                };
+                if let Err(e) = result {
+                    self.status.log(e);
                 }
             }
             if state.failed.is_some() {

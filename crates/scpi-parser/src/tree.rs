@@ -66,6 +66,8 @@ pub(crate) enum Target<C> {
 pub(crate) struct Leaf<C> {
     pub(crate) target: Target<C>,
     pub(crate) params: &'static [Param],
+    /// What a query answers when its parameters are refused (`None`: no line).
+    pub(crate) refusal_answer: Option<&'static str>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -310,7 +312,7 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         for (pattern, params, b) in BUILTINS {
             // The built-in patterns are valid and fit: N >= 16 and
             // MAX_COMMONS >= 13 (checked by the unit tests).
-            let _ = t.insert(pattern, params, Target::Builtin(b));
+            let _ = t.insert(pattern, params, Target::Builtin(b), None);
         }
         t
     }
@@ -322,7 +324,30 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         params: &'static [Param],
         cmd: C,
     ) -> Result<(), TreeError> {
-        self.insert(pattern, params, Target::Device(cmd))
+        self.insert(pattern, params, Target::Device(cmd), None)
+    }
+
+    /// Declares query `cmd` like [`add`](Self::add), and says what it answers
+    /// when its parameters are refused before the handler runs (a wrong type,
+    /// an out-of-range number, a number too large to read, an unknown word):
+    /// the `answer` text (e.g. `ERROR`) as its response unit, the standard
+    /// error still going to the queue. A client waiting for the query's line
+    /// then always gets one. The pattern must be a query (`…?`) and `answer`
+    /// a single line of printable ASCII without `;`.
+    pub fn add_answering_refusal(
+        &mut self,
+        pattern: &'static str,
+        params: &'static [Param],
+        cmd: C,
+        answer: &'static str,
+    ) -> Result<(), TreeError> {
+        if !pattern.trim().ends_with('?')
+            || answer.is_empty()
+            || !answer.bytes().all(|b| b.is_ascii_graphic() && b != b';')
+        {
+            return Err(TreeError::Pattern(pattern));
+        }
+        self.insert(pattern, params, Target::Device(cmd), Some(answer))
     }
 
     /// How many nodes are used (root included).
@@ -335,9 +360,14 @@ impl<C: Copy, const N: usize> Tree<C, N> {
         pattern: &'static str,
         params: &'static [Param],
         target: Target<C>,
+        refusal_answer: Option<&'static str>,
     ) -> Result<(), TreeError> {
         check_params(pattern, params)?;
-        let leaf = Leaf { target, params };
+        let leaf = Leaf {
+            target,
+            params,
+            refusal_answer,
+        };
         let body = pattern.trim();
         let (body, query) = match body.strip_suffix('?') {
             Some(b) => (b, true),
