@@ -13,6 +13,11 @@ pub const DEFAULT_PERIOD: Duration = Duration::from_millis(100);
 pub const MAX_PERIOD: Duration = Duration::from_secs(3600);
 /// How much source time the record buffer holds at least: 20 s.
 pub const RETENTION: Duration = Duration::from_secs(20);
+/// How far behind the fastest item the slowest may deliver (beyond its own
+/// sample interval, at most one PERiod) while the 20 s of complete records
+/// stay whole: 2 s. The record buffer holds `2 + ceil(2 s / P)` windows for
+/// items still filling them on top of the complete records it keeps.
+pub const LAG_ALLOWANCE: Duration = Duration::from_secs(2);
 
 /// One statistic computed per channel and window.
 #[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
@@ -71,12 +76,10 @@ impl Format {
     /// All formats.
     pub const ALL: [Format; 3] = [Format::Ascii, Format::BinIntel, Format::BinMotorola];
 
-    /// Parses `ASCII` (or its short form `ASC`), `BIN_INTEL`, `BIN_MOTOROLA` (any case); else `-224`.
+    /// Parses `ASCII`, `BIN_INTEL`, `BIN_MOTOROLA` (any case, no short
+    /// forms: OXYGEN spells them in capitals); else `-224`.
     pub fn parse(word: &str) -> Result<Self> {
         let w = word.trim();
-        if w.eq_ignore_ascii_case("ASC") {
-            return Ok(Format::Ascii);
-        }
         Self::ALL
             .into_iter()
             .find(|f| f.as_str().eq_ignore_ascii_case(w))
@@ -277,7 +280,8 @@ mod tests {
         assert_eq!(Calc::parse("avg ").unwrap(), Calc::Avg);
         assert_eq!(Calc::parse("MEAN").unwrap_err().code(), -224);
         assert_eq!(Format::parse("bin_motorola").unwrap(), Format::BinMotorola);
-        assert_eq!(Format::parse("asc").unwrap(), Format::Ascii);
+        assert_eq!(Format::parse("ascii").unwrap(), Format::Ascii);
+        assert_eq!(Format::parse("asc").unwrap_err().code(), -224);
         assert_eq!(Format::parse("BIN").unwrap_err().code(), -224);
         assert_eq!(TimestampMode::parse("Elog").unwrap(), TimestampMode::Elog);
         assert_eq!(TimestampMode::parse("ON").unwrap_err().code(), -224);

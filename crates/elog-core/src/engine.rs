@@ -4,15 +4,15 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::num::NonZeroUsize;
 
 use scpi_parser::Sink;
-use scpi_parser::number::write_nr2_f64;
 
 use crate::aggregate::{Acc, FrameAcc};
 use crate::catalog::{ChannelCatalog, ChannelId, ChannelInfo};
 use crate::config::{
-    CalcList, DEFAULT_PERIOD, Format, Limits, TimestampMode, check_period, period_from_secs,
-    required_capacity,
+    CalcList, DEFAULT_PERIOD, Format, LAG_ALLOWANCE, Limits, TimestampMode, check_period,
+    period_from_secs, required_capacity,
 };
 use crate::decode::Layout;
 use crate::error::{Error, Result};
@@ -56,12 +56,24 @@ pub struct Timebase {
 }
 
 /// The result of [`Engine::set_items`]: what was kept and what was refused.
+///
+/// `Ok` does not mean every channel was kept: check
+/// [`kept_nothing`](Self::kept_nothing) and [`refused`](Self::refused).
 #[derive(Clone, Debug, Default, Eq, PartialEq)]
+#[must_use = "channels may have been refused (even all of them): check `refused` and `kept_nothing()`"]
 pub struct ItemsOutcome {
     /// How many of the given channels are now the ITEMs.
     pub accepted: usize,
     /// One error per channel left out (`-224` unknown / not scalar / repeated, `-223` too many).
     pub refused: Vec<Error>,
+}
+
+impl ItemsOutcome {
+    /// Whether no channel was kept: the ITEM list is now empty (every given
+    /// channel was refused, or none was given). STARt would refuse with `-221`.
+    pub fn kept_nothing(&self) -> bool {
+        self.accepted == 0
+    }
 }
 
 /// What a fetch returned besides the records.
@@ -85,12 +97,12 @@ impl Fetched {
 pub struct GroupId(u16);
 
 /// Converts a SCPI `FETCh? [n]` count to a fetch maximum: absent or 0 → all
-/// (returned as 0), negative → `-222`.
-pub fn fetch_count(n: Option<i64>) -> Result<usize> {
+/// (`None`), negative → `-222`, else `Some(n)` (saturated to `usize::MAX`).
+pub fn fetch_count(n: Option<i64>) -> Result<Option<NonZeroUsize>> {
     match n {
-        None => Ok(0),
+        None => Ok(None),
         Some(v) if v < 0 => Err(Error::NegativeCount),
-        Some(v) => Ok(usize::try_from(v).unwrap_or(usize::MAX)),
+        Some(v) => Ok(NonZeroUsize::new(usize::try_from(v).unwrap_or(usize::MAX))),
     }
 }
 
@@ -115,6 +127,9 @@ struct Run {
     t0: Option<Instant>,
     chans: Vec<Chan>,
     ring: Ring,
+    /// Windows the ring holds for items still filling them, on top of the
+    /// complete records it keeps ([`lag_windows`]).
+    lag: u64,
     /// Item index by channel id, sorted by id.
     index: Vec<(ChannelId, usize)>,
     /// Per group: the item index of each member (None: not an item).
@@ -147,6 +162,8 @@ pub struct Engine {
     timestamp: TimestampMode,
     groups: Vec<Vec<ChannelId>>,
     run: Option<Run>,
+    /// Samples pushed outside RUNNING (ignored), over the engine's life.
+    ignored: u64,
 }
 
 impl Default for Engine {
@@ -170,6 +187,7 @@ impl Engine {
             groups: Vec::new(),
             run: None,
             runs: 0,
+            ignored: 0,
         }
     }
 
@@ -192,6 +210,8 @@ impl Engine {
     ///
     /// Unknown, non-scalar and repeated channels are left out with a `-224`
     /// each (beyond [`Limits::max_items`]: `-223`); the others are kept.
+    /// `Ok` is returned even when every channel was refused (the list is
+    /// then empty): see [`ItemsOutcome::kept_nothing`].
     /// Outside CONFIG: `Err(-221)` and nothing changes.
     pub fn set_items<'a, C: ChannelCatalog + ?Sized>(
         &mut self,
@@ -219,6 +239,11 @@ impl Engine {
             }
         }
         let accepted = items.len();
+        crate::macros::elog_debug!(
+            "elog-core: ITEMs set, {} kept, {} refused",
+            accepted,
+            refused.len()
+        );
         self.items = items;
         Ok(ItemsOutcome { accepted, refused })
     }
@@ -346,9 +371,13 @@ impl Engine {
         Ok(())
     }
 
-    /// Writes the `PERiod?` answer as NR2 seconds (`0.1`).
+    /// Writes the `PERiod?` answer as NR2 seconds (`0.1`, `1.23456789`).
+    ///
+    /// The period is stored in whole nanoseconds; the answer is its exact
+    /// decimal with trailing zeros trimmed (at least one decimal), which is
+    /// the shortest decimal that reads back to the same stored period.
     pub fn write_period<S: Sink + ?Sized>(&self, out: &mut S) -> Result<()> {
-        write_nr2_f64(out, self.period.as_secs_f64())?;
+        write_nr2_nanos(out, self.period.as_nanos())?;
         Ok(())
     }
 
@@ -381,14 +410,17 @@ impl Engine {
             let e = Error::PeriodBelowSampleInterval {
                 channel: item.name.clone(),
             };
+            crate::macros::elog_debug!("elog-core: STARt refused, period below a sample interval");
             self.state = State::Invalid;
             self.cause = Some(e.clone());
             return Err(e);
         }
         let width = self.width();
-        let cap = required_capacity(self.period)
+        let keep = required_capacity(self.period)
             .max(self.limits.min_capacity)
             .max(1);
+        let lag = lag_windows(self.period);
+        let cap = keep.saturating_add(lag);
         let bytes = cap.saturating_mul(width).saturating_mul(4);
         if bytes > self.limits.max_buffer_bytes {
             return Err(Error::BufferTooLarge { bytes });
@@ -413,6 +445,7 @@ impl Engine {
             t0: None,
             chans: alloc::vec![Chan { cw: 0, acc: Acc::EMPTY }; self.items.len()],
             ring,
+            lag: lag as u64,
             index,
             groups,
             frame: FrameAcc::default(),
@@ -462,6 +495,7 @@ impl Engine {
         }
         let item = self.items.iter().find(|i| i.info.id == id)?;
         let err = e(item.name.clone());
+        crate::macros::elog_debug!("elog-core: item channel {} lost, state INVALID", id.0);
         self.run = None;
         self.state = State::Invalid;
         self.cause = Some(err.clone());
@@ -506,7 +540,11 @@ impl Engine {
     /// Pushes uniformly spaced samples of one channel: sample `i` is at
     /// `first + i * interval`. The fast path.
     ///
-    /// Ignored outside RUNNING and for channels that are not ITEMs. With more
+    /// Outside RUNNING the samples are ignored and counted
+    /// ([`ignored_samples`](Self::ignored_samples)). While RUNNING, a channel
+    /// that is not an ITEM of the run is refused with
+    /// [`Error::NotAnItem`] (`+204`, nothing used): a host that feeds every
+    /// channel it has skips that error, a wiring bug gets to see it. With more
     /// than one sample, `interval` must be positive (else `+204`, nothing used).
     pub fn push_batch(
         &mut self,
@@ -518,16 +556,17 @@ impl Engine {
         let dt = check_interval(interval, samples.len())?;
         let (period, calcs) = (self.period.as_nanos(), self.calcs);
         let Some(run) = self.run.as_mut() else {
+            self.ignored = self.ignored.saturating_add(samples.len() as u64);
             return Ok(());
         };
         let Some(item) = lookup(&run.index, channel) else {
-            return Ok(());
+            return Err(Error::NotAnItem { channel });
         };
         run.ingest(item, first.as_nanos(), dt, samples, period, calcs);
         Ok(())
     }
 
-    /// Pushes one sample of one channel.
+    /// Pushes one sample of one channel (as [`push_batch`](Self::push_batch)).
     pub fn push_sample(&mut self, channel: ChannelId, time: Instant, value: f64) -> Result<()> {
         self.push_batch(channel, time, Duration::from_nanos(1), &[value])
     }
@@ -542,6 +581,8 @@ impl Engine {
     ///
     /// `frames.len()` must be a multiple of the group size and `interval`
     /// positive with more than one frame (else `+204`, nothing used).
+    /// Members that are not ITEMs are skipped; outside RUNNING every value is
+    /// ignored and counted ([`ignored_samples`](Self::ignored_samples)).
     pub fn push_frames(
         &mut self,
         group: GroupId,
@@ -564,6 +605,7 @@ impl Engine {
         let dt = check_interval(interval, frames.len() / n)?;
         let (period, calcs) = (self.period.as_nanos(), self.calcs);
         let Some(run) = self.run.as_mut() else {
+            self.ignored = self.ignored.saturating_add(frames.len() as u64);
             return Ok(());
         };
         run.ingest_frames(
@@ -592,12 +634,40 @@ impl Engine {
         self.run.as_ref().map_or(0, Run::available)
     }
 
-    /// The record buffer's capacity (0 outside RUNNING).
-    pub fn capacity(&self) -> usize {
-        self.run.as_ref().map_or(0, |r| r.ring.cap())
+    /// Samples (values, for frames) pushed while the engine was not RUNNING
+    /// and therefore ignored, counted over the engine's whole life.
+    pub fn ignored_samples(&self) -> u64 {
+        self.ignored
     }
 
-    /// Windows held in the buffer, complete or still filling (≤ [`capacity`](Self::capacity)).
+    /// How many complete records the buffer keeps at least:
+    /// `max(ceil(20 s / P) + 1, Limits::min_capacity)` (0 outside RUNNING).
+    ///
+    /// Windows still waiting for an item take the
+    /// [`lag_windows`](Self::lag_windows) slots held on top of these, so the
+    /// guarantee holds whenever no item is more than that many windows
+    /// behind the newest (every item's samples are at most one PERiod
+    /// apart, so that is: every item delivers within
+    /// [`LAG_ALLOWANCE`](crate::config::LAG_ALLOWANCE) of the fastest). An
+    /// item lagging further makes its waiting windows take slots of complete
+    /// records; evictions are counted as always.
+    pub fn capacity(&self) -> usize {
+        self.run
+            .as_ref()
+            .map_or(0, |r| r.ring.cap() - r.lag as usize)
+    }
+
+    /// How many windows the buffer holds on top of
+    /// [`capacity`](Self::capacity) for items still filling them (0 outside
+    /// RUNNING): `2 + ceil(2 s / P)` (see
+    /// [`LAG_ALLOWANCE`](crate::config::LAG_ALLOWANCE)). The buffer takes
+    /// `(capacity + lag_windows) × width × 4` bytes, allocated at STARt.
+    pub fn lag_windows(&self) -> usize {
+        self.run.as_ref().map_or(0, |r| r.lag as usize)
+    }
+
+    /// Windows held in the buffer, complete or still filling
+    /// (≤ [`capacity`](Self::capacity) + [`lag_windows`](Self::lag_windows)).
     pub fn buffered(&self) -> usize {
         self.run
             .as_ref()
@@ -622,10 +692,12 @@ impl Engine {
         self.run.as_ref().and_then(|r| r.t0)
     }
 
-    fn view(&self, max: usize) -> Result<View<'_>> {
+    fn view(&self, max: Option<NonZeroUsize>) -> Result<View<'_>> {
         let run = self.require_running()?;
         let avail = run.available();
-        let n = if max == 0 { avail } else { avail.min(max) }.min(MAX_BLOCK_RECORDS);
+        let n = max
+            .map_or(avail, |m| avail.min(m.get()))
+            .min(MAX_BLOCK_RECORDS);
         Ok(View {
             run,
             n,
@@ -636,12 +708,18 @@ impl Engine {
     }
 
     /// `:ELOG:FETCh? [max]` into any sink in the configured format: at most
-    /// `max` records (0 = all), oldest first, or `NONE`.
+    /// `max` records (`None` = all available), oldest first, or `NONE`.
+    /// One answer holds at most
+    /// [`MAX_BLOCK_RECORDS`](crate::format::binary::MAX_BLOCK_RECORDS) records.
     ///
     /// Records are consumed only when the whole answer was written; on a sink
     /// error nothing is consumed (a fixed sink may hold a partial answer).
     /// Outside RUNNING: `-221` in CONFIG, the INVALID cause otherwise.
-    pub fn fetch_into<S: Sink + ?Sized>(&mut self, max: usize, out: &mut S) -> Result<Fetched> {
+    pub fn fetch_into<S: Sink + ?Sized>(
+        &mut self,
+        max: Option<NonZeroUsize>,
+        out: &mut S,
+    ) -> Result<Fetched> {
         let view = self.view(max)?;
         let n = view.n;
         format::encode_table(&view, self.format, out)?;
@@ -680,7 +758,11 @@ impl Engine {
 
     /// [`fetch_into`](Self::fetch_into) onto a `Vec`, with the binary payload
     /// converted in place (no byte-shifted copy).
-    pub fn fetch_into_vec(&mut self, max: usize, out: &mut Vec<u8>) -> Result<Fetched> {
+    pub fn fetch_into_vec(
+        &mut self,
+        max: Option<NonZeroUsize>,
+        out: &mut Vec<u8>,
+    ) -> Result<Fetched> {
         let view = self.view(max)?;
         let n = view.n;
         let mark = out.len();
@@ -691,8 +773,8 @@ impl Engine {
         Ok(self.consume(n))
     }
 
-    /// Takes at most `max` records (0 = all) as an owned batch.
-    pub fn fetch(&mut self, max: usize) -> Result<(Records, Fetched)> {
+    /// Takes at most `max` records (`None` = all available) as an owned batch.
+    pub fn fetch(&mut self, max: Option<NonZeroUsize>) -> Result<(Records, Fetched)> {
         let view = self.view(max)?;
         let n = view.n;
         let mut cols = Vec::with_capacity(view.width * n);
@@ -729,6 +811,61 @@ impl Engine {
             None => Fetched::default(),
         }
     }
+}
+
+/// Windows a run lets wait for its slowest item: 2 (an item's samples are at
+/// most one PERiod apart, so it closes a window at most one window after the
+/// fastest item entered the next) plus [`LAG_ALLOWANCE`] of delivery lag.
+fn lag_windows(period: Duration) -> usize {
+    let p = period.as_nanos().max(1);
+    let l = LAG_ALLOWANCE.as_nanos();
+    let n = l / p + i64::from(l % p != 0);
+    usize::try_from(n).unwrap_or(usize::MAX).saturating_add(2)
+}
+
+/// Writes a positive whole number of nanoseconds as exact NR2 seconds,
+/// trailing zeros trimmed but at least one decimal.
+fn write_nr2_nanos<S: Sink + ?Sized>(
+    out: &mut S,
+    nanos: i64,
+) -> core::result::Result<(), scpi_parser::SinkError> {
+    let mut b = [0u8; 32];
+    let mut n = 0;
+    if nanos < 0 {
+        b[n] = b'-';
+        n += 1;
+    }
+    let abs = nanos.unsigned_abs();
+    let (secs, frac) = (abs / 1_000_000_000, abs % 1_000_000_000);
+    let mut digits = [0u8; 20];
+    let mut d = 0;
+    let mut v = secs;
+    loop {
+        digits[d] = b'0' + (v % 10) as u8;
+        d += 1;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for k in (0..d).rev() {
+        b[n] = digits[k];
+        n += 1;
+    }
+    b[n] = b'.';
+    n += 1;
+    let mut f = frac;
+    let mut places = 9;
+    while places > 1 && f % 10 == 0 {
+        f /= 10;
+        places -= 1;
+    }
+    for k in (0..places).rev() {
+        b[n + k] = b'0' + (f % 10) as u8;
+        f /= 10;
+    }
+    n += places;
+    out.write(&b[..n])
 }
 
 fn check_interval(interval: Duration, count: usize) -> Result<i64> {

@@ -86,7 +86,7 @@
 //! e.push_batch(a, Instant::ZERO, ms, &[1.0; 301]).unwrap();
 //! e.push_batch(b, Instant::ZERO, ms, &[-2.5; 301]).unwrap();
 //! let mut answer = Vec::new();
-//! e.fetch_into(2, &mut answer).unwrap();
+//! e.fetch_into(core::num::NonZeroUsize::new(2), &mut answer).unwrap();
 //! assert_eq!(answer, b"1.0E+0,-2.5E+0,1.0E+0,-2.5E+0");
 //! ```
 #![no_std]
@@ -111,6 +111,7 @@ pub mod engine;
 pub mod error;
 pub mod format;
 mod kernel;
+mod macros;
 pub mod records;
 mod ring;
 pub mod time;

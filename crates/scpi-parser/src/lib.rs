@@ -16,6 +16,7 @@ mod device;
 pub mod error;
 mod framer;
 mod lexer;
+mod macros;
 pub mod mnemonic;
 pub mod nrf;
 pub mod number;

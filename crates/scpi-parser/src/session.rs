@@ -105,7 +105,10 @@ impl<const Q: usize> ErrorLog for Status<Q> {
     fn log(&mut self, e: Error) {
         self.esr |= e.class().esr_bit();
         if e.code() != 0 {
-            self.errors.push(e);
+            crate::macros::scpi_debug!("scpi: error {} queued", e.code());
+            if !self.errors.push(e) {
+                crate::macros::scpi_debug!("scpi: error queue overflow");
+            }
         }
     }
 }
