@@ -76,10 +76,16 @@ impl Format {
     /// All formats.
     pub const ALL: [Format; 3] = [Format::Ascii, Format::BinIntel, Format::BinMotorola];
 
-    /// Parses `ASCII`, `BIN_INTEL`, `BIN_MOTOROLA` (any case, no short
-    /// forms: OXYGEN spells them in capitals); else `-224`.
+    /// Parses `ASCII`, `BIN_INTEL`, `BIN_MOTOROLA` (any case); else `-224`.
+    ///
+    /// Lenient, for reading answers back: it also takes `ASC`. The SCPI
+    /// command `:ELOG:FORMat` accepts exactly the seed's words (no short
+    /// forms); that check is the command tree's.
     pub fn parse(word: &str) -> Result<Self> {
         let w = word.trim();
+        if w.eq_ignore_ascii_case("ASC") {
+            return Ok(Format::Ascii);
+        }
         Self::ALL
             .into_iter()
             .find(|f| f.as_str().eq_ignore_ascii_case(w))
@@ -281,7 +287,7 @@ mod tests {
         assert_eq!(Calc::parse("MEAN").unwrap_err().code(), -224);
         assert_eq!(Format::parse("bin_motorola").unwrap(), Format::BinMotorola);
         assert_eq!(Format::parse("ascii").unwrap(), Format::Ascii);
-        assert_eq!(Format::parse("asc").unwrap_err().code(), -224);
+        assert_eq!(Format::parse("asc").unwrap(), Format::Ascii);
         assert_eq!(Format::parse("BIN").unwrap_err().code(), -224);
         assert_eq!(TimestampMode::parse("Elog").unwrap(), TimestampMode::Elog);
         assert_eq!(TimestampMode::parse("ON").unwrap_err().code(), -224);
