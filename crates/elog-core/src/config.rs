@@ -19,24 +19,9 @@ pub const RETENTION: Duration = Duration::from_secs(20);
 /// items still filling them on top of the complete records it keeps.
 pub const LAG_ALLOWANCE: Duration = Duration::from_secs(2);
 
-/// One statistic computed per channel and window.
-#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
-pub enum Calc {
-    /// Arithmetic mean.
-    Avg,
-    /// Minimum.
-    Min,
-    /// Maximum.
-    Max,
-    /// Root mean square: `sqrt(mean(x²))`.
-    Rms,
-}
+pub use crate::calc::Calc;
 
 impl Calc {
-    /// All calculations, in the spec's order.
-    pub const ALL: [Calc; 4] = [Calc::Avg, Calc::Min, Calc::Max, Calc::Rms];
-
     /// Parses `AVG`, `MIN`, `MAX` or `RMS` (any case); else `-224`.
     pub fn parse(word: &str) -> Result<Self> {
         let w = word.trim();
@@ -46,16 +31,6 @@ impl Calc {
             .ok_or(Error::UnknownWord {
                 what: "calculation",
             })
-    }
-
-    /// The canonical spelling.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Calc::Avg => "AVG",
-            Calc::Min => "MIN",
-            Calc::Max => "MAX",
-            Calc::Rms => "RMS",
-        }
     }
 }
 

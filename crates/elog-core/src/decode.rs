@@ -152,8 +152,7 @@ pub fn decode_ascii(input: &[u8], layout: Layout) -> Result<Records, DecodeError
 /// scanner of the workspace), without white space (answers have none).
 fn is_nrf(s: &[u8]) -> bool {
     !s.is_empty()
-        && s
-            .iter()
+        && s.iter()
             .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
         && core::str::from_utf8(s).is_ok_and(|t| scpi_parser::nrf::parse_nrf(t).is_ok())
 }

@@ -23,8 +23,8 @@ use core::fmt;
 
 use scpi_parser::SinkError;
 
+use crate::calc::Calc;
 use crate::catalog::ChannelId;
-use crate::config::Calc;
 
 /// A crate-wide result alias.
 pub type Result<T, E = Error> = core::result::Result<T, E>;

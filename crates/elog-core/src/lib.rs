@@ -107,6 +107,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod aggregate;
+mod calc;
 pub mod catalog;
 pub mod civil;
 #[cfg(feature = "half")]

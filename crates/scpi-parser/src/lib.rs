@@ -11,6 +11,7 @@ extern crate alloc;
 #[macro_use]
 extern crate std;
 
+mod call;
 pub mod channel;
 mod device;
 pub mod error;
@@ -32,6 +33,7 @@ pub mod text;
 pub mod tree;
 pub mod units;
 
+pub use call::Call;
 pub use channel::{Channel, ChannelList, ChannelRange};
 pub use device::{Device, Identity};
 pub use error::{Error, ErrorClass};
@@ -40,7 +42,7 @@ pub use lexer::Token;
 pub use params::{Args, Kind, Param, Value};
 pub use queue::ErrorQueue;
 pub use response::Response;
-pub use session::{Call, Session};
+pub use session::Session;
 #[cfg(feature = "std")]
 pub use sink::IoSink;
 pub use sink::{Sink, SinkError, SliceSink};
