@@ -119,8 +119,11 @@ pub mod error;
 pub mod format;
 mod kernel;
 mod macros;
+mod readout;
 pub mod records;
 mod ring;
+mod run;
+mod state;
 pub mod time;
 
 /// `docs/elog.md`, compiled so its embedding example stays true.

@@ -549,7 +549,7 @@ fn refusing_every_item_is_visible() {
     let out = e.set_items(&cat, ["nope", "Vec"]).unwrap();
     assert!(out.kept_nothing());
     assert_eq!(out.refused.len(), 2);
-    assert!(e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing() == false);
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
 }
 
 #[test]
