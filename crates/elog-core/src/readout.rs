@@ -37,7 +37,7 @@ impl Fetched {
     }
 }
 
-/// Where reading stood in the record buffer: see [`Engine::fetch_mark`].
+/// Where reading stood in the record buffer: see [`Engine::fetch_mark`](crate::Engine::fetch_mark).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FetchMark {
     pub(crate) run: u64,

@@ -26,7 +26,7 @@ pub(crate) struct Run {
     pub(crate) chans: Vec<Chan>,
     pub(crate) ring: Ring,
     /// Windows the ring holds for items still filling them, on top of the
-    /// complete records it keeps ([`lag_windows`]).
+    /// complete records it keeps (`Engine::lag_windows`).
     pub(crate) lag: u64,
     /// Item index by channel id, sorted by id.
     pub(crate) index: Vec<(ChannelId, usize)>,

@@ -48,7 +48,7 @@ impl<'a> Call<'a> {
         self.query
     }
 
-    /// The response writer (also a [`Sink`] for raw bytes).
+    /// The response writer (also a [`Sink`](crate::Sink) for raw bytes).
     #[inline]
     pub fn response(&mut self) -> &mut Response<'a> {
         &mut self.response

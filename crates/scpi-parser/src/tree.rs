@@ -1151,6 +1151,17 @@ mod tests {
     #[test]
     fn declaration_errors() {
         let mut t: Tree<Cmd> = Tree::new();
+        // An answer on refusal needs a query and a one-unit text.
+        assert_eq!(
+            t.add_answering_refusal("ELOG:FETCh", &[], Cmd::Ver, "ERROR"),
+            Err(TreeError::Pattern("ELOG:FETCh"))
+        );
+        for bad in ["", "A;B", "A B", "A\n"] {
+            assert_eq!(
+                t.add_answering_refusal("ELOG:FETCh?", &[], Cmd::Ver, bad),
+                Err(TreeError::Pattern("ELOG:FETCh?"))
+            );
+        }
         assert_eq!(
             t.add("*IDN?", &[], Cmd::Ver),
             Err(TreeError::Duplicate("*IDN?"))

@@ -105,7 +105,7 @@ impl Engine {
     /// `:ELOG:FETCh? [max]` into any sink in the configured format: at most
     /// `max` records (`None` = all available), oldest first, or `NONE`.
     /// One answer holds at most
-    /// [`MAX_BLOCK_RECORDS`](crate::format::binary::MAX_BLOCK_RECORDS) records.
+    /// [`MAX_BLOCK_RECORDS`] records.
     ///
     /// Records are consumed only when the whole answer was written; on a sink
     /// error nothing is consumed (a fixed sink may hold a partial answer).
