@@ -11,6 +11,7 @@ extern crate alloc;
 #[macro_use]
 extern crate std;
 
+mod args;
 mod call;
 pub mod channel;
 mod device;
@@ -32,6 +33,7 @@ pub mod status;
 pub mod text;
 pub mod tree;
 pub mod units;
+mod validate;
 
 pub use call::Call;
 pub use channel::{Channel, ChannelList, ChannelRange};
