@@ -85,15 +85,11 @@ struct Firmware {
     now: Instant,
 }
 
-fn engine_error(e: &elog_core::Error) -> Error {
-    Error::custom(i32::from(e.code()), e.text()).with_detail_fmt(format_args!("{}", e.detail()))
-}
-
 impl Device for Firmware {
     type Command = Cmd;
 
     fn execute(&mut self, cmd: Cmd, call: &mut Call<'_>) -> Result<(), Error> {
-        let e = |e: elog_core::Error| engine_error(&e);
+        let e = Error::from;
         match cmd {
             Cmd::Items => {
                 // Names are copied into a fixed buffer: no heap per message.
@@ -111,7 +107,7 @@ impl Device for Firmware {
                     .set_items(&Board, names[..n].iter().copied())
                     .map_err(e)?;
                 for r in &outcome.refused {
-                    call.push_error(engine_error(r));
+                    call.push_error(Error::from(r));
                 }
             }
             Cmd::Period => self
@@ -133,12 +129,12 @@ impl Device for Firmware {
                 match self.engine.fetch_into(max, call.response()) {
                     Ok(f) => {
                         if let Some(lost) = f.lost_error() {
-                            call.push_error(engine_error(&lost));
+                            call.push_error(Error::from(lost));
                         }
                     }
                     Err(err) => {
                         call.response().raw(b"ERROR")?;
-                        return Err(engine_error(&err));
+                        return Err(Error::from(err));
                     }
                 }
             }

@@ -72,10 +72,10 @@ fn catalog() -> StaticCatalog {
 }
 
 fn check(e: &Engine) {
-    assert!(e.buffered() <= e.capacity());
+    assert!(e.buffered() <= e.capacity() + e.lag_windows());
     assert!(e.available() <= e.buffered());
     if e.state() != State::Running {
-        assert_eq!((e.available(), e.capacity()), (0, 0));
+        assert_eq!((e.available(), e.capacity(), e.lag_windows()), (0, 0, 0));
     }
     assert_eq!(e.state() == State::Invalid, e.invalid_cause().is_some());
 }
@@ -219,13 +219,13 @@ fuzz_target!(|ops: Vec<Op>| {
                 let res = if small {
                     let mut buf = [0u8; 96];
                     let mut s = elog_core::SliceSink::new(&mut buf);
-                    let r = e.fetch_into(usize::from(max), &mut s);
+                    let r = e.fetch_into(core::num::NonZeroUsize::new(usize::from(max)), &mut s);
                     out.extend_from_slice(s.written());
                     r
                 } else if to_vec {
-                    e.fetch_into_vec(usize::from(max), &mut out)
+                    e.fetch_into_vec(core::num::NonZeroUsize::new(usize::from(max)), &mut out)
                 } else {
-                    e.fetch_into(usize::from(max), &mut out)
+                    e.fetch_into(core::num::NonZeroUsize::new(usize::from(max)), &mut out)
                 };
                 match res {
                     Ok(f) => {

@@ -55,7 +55,7 @@ fn elog() -> i32 {
     let _ = engine.push_batch(id, Instant::ZERO, Duration::from_millis(1), &[1.0; 4]);
     let mut buf = [0u8; 64];
     let mut sink = elog_core::SliceSink::new(&mut buf);
-    let _ = engine.fetch_into(0, &mut sink);
+    let _ = engine.fetch_into(None, &mut sink);
     let layout: Layout = engine.layout();
     let decoded = elog_core::decode(sink.written(), layout).map_or(0, |r| r.len());
     decoded as i32 + engine.state() as i32

@@ -66,7 +66,12 @@ impl BatchIngest {
         let mut cat = StaticCatalog::new();
         let id = cat.add_scalar("AI 1/1", 1e6);
         let mut engine = Engine::new(Limits::default());
-        engine.set_items(&cat, ["AI 1/1"]).expect("items");
+        assert!(
+            !engine
+                .set_items(&cat, ["AI 1/1"])
+                .expect("items")
+                .kept_nothing()
+        );
         engine
             .set_calculations(CalcList::new(&Calc::ALL).expect("calcs"))
             .expect("calc");
@@ -117,9 +122,10 @@ impl FrameIngest {
         let names: Vec<String> = (0..FRAME_CHANNELS).map(|k| format!("AI 1/{k}")).collect();
         let ids: Vec<ChannelId> = names.iter().map(|n| cat.add_scalar(n, 1e6)).collect();
         let mut engine = Engine::new(Limits::default());
-        engine
+        let items = engine
             .set_items(&cat, names.iter().map(String::as_str))
             .expect("items");
+        assert!(!items.kept_nothing());
         engine
             .set_calculations(CalcList::new(&Calc::ALL).expect("calcs"))
             .expect("calc");

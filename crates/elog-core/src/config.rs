@@ -13,25 +13,15 @@ pub const DEFAULT_PERIOD: Duration = Duration::from_millis(100);
 pub const MAX_PERIOD: Duration = Duration::from_secs(3600);
 /// How much source time the record buffer holds at least: 20 s.
 pub const RETENTION: Duration = Duration::from_secs(20);
+/// How far behind the fastest item the slowest may deliver (beyond its own
+/// sample interval, at most one PERiod) while the 20 s of complete records
+/// stay whole: 2 s. The record buffer holds `2 + ceil(2 s / P)` windows for
+/// items still filling them on top of the complete records it keeps.
+pub const LAG_ALLOWANCE: Duration = Duration::from_secs(2);
 
-/// One statistic computed per channel and window.
-#[derive(Clone, Copy, Debug, Eq, Hash, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Deserialize, serde::Serialize))]
-pub enum Calc {
-    /// Arithmetic mean.
-    Avg,
-    /// Minimum.
-    Min,
-    /// Maximum.
-    Max,
-    /// Root mean square: `sqrt(mean(x²))`.
-    Rms,
-}
+pub use crate::calc::Calc;
 
 impl Calc {
-    /// All calculations, in the spec's order.
-    pub const ALL: [Calc; 4] = [Calc::Avg, Calc::Min, Calc::Max, Calc::Rms];
-
     /// Parses `AVG`, `MIN`, `MAX` or `RMS` (any case); else `-224`.
     pub fn parse(word: &str) -> Result<Self> {
         let w = word.trim();
@@ -41,16 +31,6 @@ impl Calc {
             .ok_or(Error::UnknownWord {
                 what: "calculation",
             })
-    }
-
-    /// The canonical spelling.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Calc::Avg => "AVG",
-            Calc::Min => "MIN",
-            Calc::Max => "MAX",
-            Calc::Rms => "RMS",
-        }
     }
 }
 
@@ -71,7 +51,11 @@ impl Format {
     /// All formats.
     pub const ALL: [Format; 3] = [Format::Ascii, Format::BinIntel, Format::BinMotorola];
 
-    /// Parses `ASCII` (or its short form `ASC`), `BIN_INTEL`, `BIN_MOTOROLA` (any case); else `-224`.
+    /// Parses `ASCII`, `BIN_INTEL`, `BIN_MOTOROLA` (any case); else `-224`.
+    ///
+    /// Lenient, for reading answers back: it also takes `ASC`. The SCPI
+    /// command `:ELOG:FORMat` accepts exactly the seed's words (no short
+    /// forms); that check is the command tree's.
     pub fn parse(word: &str) -> Result<Self> {
         let w = word.trim();
         if w.eq_ignore_ascii_case("ASC") {
@@ -277,6 +261,7 @@ mod tests {
         assert_eq!(Calc::parse("avg ").unwrap(), Calc::Avg);
         assert_eq!(Calc::parse("MEAN").unwrap_err().code(), -224);
         assert_eq!(Format::parse("bin_motorola").unwrap(), Format::BinMotorola);
+        assert_eq!(Format::parse("ascii").unwrap(), Format::Ascii);
         assert_eq!(Format::parse("asc").unwrap(), Format::Ascii);
         assert_eq!(Format::parse("BIN").unwrap_err().code(), -224);
         assert_eq!(TimestampMode::parse("Elog").unwrap(), TimestampMode::Elog);

@@ -147,30 +147,14 @@ pub fn decode_ascii(input: &[u8], layout: Layout) -> Result<Records, DecodeError
     Records::from_columns(layout.width, n, times, cols).ok_or(err(DecodeErrorKind::FieldCount, off))
 }
 
-/// Checks the NRf grammar (`[+-](d+[.d*]|.d+)[(e|E)[+-]d+]`).
+/// Checks the NRf grammar of an answer field: IEEE 488.2 NRf as
+/// `scpi-parser` scans it ([`scpi_parser::nrf::parse_nrf`], the one NRf
+/// scanner of the workspace), without white space (answers have none).
 fn is_nrf(s: &[u8]) -> bool {
-    let mut i = usize::from(matches!(s.first(), Some(b'+' | b'-')));
-    let int = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-    i += int;
-    let mut frac = 0;
-    if s.get(i) == Some(&b'.') {
-        i += 1;
-        frac = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        i += frac;
-    }
-    if int + frac == 0 {
-        return false;
-    }
-    if matches!(s.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        i += usize::from(matches!(s.get(i), Some(b'+' | b'-')));
-        let e = s[i..].iter().take_while(|b| b.is_ascii_digit()).count();
-        if e == 0 {
-            return false;
-        }
-        i += e;
-    }
-    i == s.len()
+    !s.is_empty()
+        && s.iter()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'+' | b'-' | b'.' | b'e' | b'E'))
+        && core::str::from_utf8(s).is_ok_and(|t| scpi_parser::nrf::parse_nrf(t).is_ok())
 }
 
 fn parse_f64(f: &[u8]) -> Option<f64> {
@@ -192,7 +176,7 @@ fn parse_f64(f: &[u8]) -> Option<f64> {
     if !is_nrf(f) {
         return None;
     }
-    s.parse().ok()
+    scpi_parser::nrf::parse_nrf(s).ok()
 }
 
 /// Parses one value field (NRf, SCPI sentinels, nan/inf words) to `f32`.

@@ -16,14 +16,15 @@
 //! | `201` | ELOG channel changed | [`Error::ChannelChanged`] |
 //! | `202` | ELOG channel removed | [`Error::ChannelRemoved`] |
 //! | `203` | ELOG records lost | [`Error::RecordsLost`] |
-//! | `204` | ELOG input rejected | [`Error::BadInput`] |
+//! | `204` | ELOG input rejected | [`Error::BadInput`], [`Error::NotAnItem`] |
 
 use alloc::string::String;
 use core::fmt;
 
 use scpi_parser::SinkError;
 
-use crate::config::Calc;
+use crate::calc::Calc;
+use crate::catalog::ChannelId;
 
 /// A crate-wide result alias.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
@@ -119,6 +120,12 @@ pub enum Error {
         /// What was wrong.
         reason: &'static str,
     },
+    /// Samples pushed while RUNNING for a channel that is not an ITEM of the
+    /// run (`+204`); nothing of that call was used.
+    NotAnItem {
+        /// The channel pushed.
+        channel: ChannelId,
+    },
 }
 
 impl Error {
@@ -145,7 +152,7 @@ impl Error {
             Self::ChannelChanged { .. } => CODE_CHANNEL_CHANGED,
             Self::ChannelRemoved { .. } => CODE_CHANNEL_REMOVED,
             Self::RecordsLost { .. } => CODE_RECORDS_LOST,
-            Self::BadInput { .. } => CODE_BAD_INPUT,
+            Self::BadInput { .. } | Self::NotAnItem { .. } => CODE_BAD_INPUT,
         }
     }
 
@@ -203,6 +210,7 @@ impl fmt::Display for Detail<'_> {
             Error::ChannelRemoved { channel } => write!(f, "{channel}"),
             Error::RecordsLost { count } => write!(f, "{count} records lost"),
             Error::BadInput { reason } => f.write_str(reason),
+            Error::NotAnItem { channel } => write!(f, "channel {} is not an item", channel.0),
         }
     }
 }
@@ -219,6 +227,23 @@ impl core::error::Error for Error {}
 impl From<SinkError> for Error {
     fn from(e: SinkError) -> Self {
         Self::Output(e)
+    }
+}
+
+/// The one engine → SCPI mapping: the error-queue entry of an engine error,
+/// 1:1 (code, standard text, detail), e.g. `-224,"Illegal parameter
+/// value;unknown channel AI 9/9"`.
+impl From<&Error> for scpi_parser::Error {
+    fn from(e: &Error) -> Self {
+        scpi_parser::Error::custom(i32::from(e.code()), e.text())
+            .with_detail_fmt(format_args!("{}", e.detail()))
+    }
+}
+
+/// As `From<&Error>`.
+impl From<Error> for scpi_parser::Error {
+    fn from(e: Error) -> Self {
+        Self::from(&e)
     }
 }
 
@@ -257,5 +282,28 @@ mod tests {
             202
         );
         assert_eq!(Error::from(SinkError::Full).code(), -310);
+    }
+
+    #[test]
+    fn scpi_mapping_is_one_to_one() {
+        let e = Error::UnknownChannel {
+            channel: "AI 9/9".into(),
+        };
+        let s = scpi_parser::Error::from(&e);
+        assert_eq!(s.code(), -224);
+        assert_eq!(
+            s.to_string(),
+            "-224,\"Illegal parameter value;unknown channel AI 9/9\""
+        );
+        let s = scpi_parser::Error::from(Error::RecordsLost { count: 3 });
+        assert_eq!(s.code(), 203);
+        assert_eq!(s.to_string(), "203,\"ELOG records lost;3 records lost\"");
+        let s = scpi_parser::Error::from(Error::NotAnItem {
+            channel: ChannelId(7),
+        });
+        assert_eq!(
+            s.to_string(),
+            "204,\"ELOG input rejected;channel 7 is not an item\""
+        );
     }
 }

@@ -29,10 +29,11 @@
 //! * **Timestamps.** A record's time is its window end `t0 + (k+1)·P`:
 //!   `ELOG` = `(k+1)·P`, `REL` = window end − the source's acquisition start,
 //!   `ABS` = window end + the host's wall-clock offset ([`Timebase`]).
-//! * **Buffer.** Capacity `max(ceil(20 s / P) + 1, Limits::min_capacity)`
-//!   records, allocated at STARt. Windows still filling count against it.
-//!   When a channel enters a window that does not fit, the oldest windows are
-//!   evicted and counted; the next fetch reports them (`+203`).
+//! * **Buffer.** `max(ceil(20 s / P) + 1, Limits::min_capacity)` complete
+//!   records plus `2 + ceil(2 s / P)` windows for items still filling them
+//!   (see [`Engine::capacity`], [`Engine::lag_windows`]), allocated at
+//!   STARt. When a channel enters a window that does not fit, the oldest
+//!   windows are evicted and counted; the next fetch reports them (`+203`).
 //!
 //! See `docs/elog.md` for a worked example.
 //!
@@ -43,6 +44,11 @@
 //! * `serde`: `Serialize`/`Deserialize` on configuration values and records.
 //! * `half`: [`compact::CompactRecords`], an f16 record store for hosts short
 //!   of RAM — **lossy** (about 3 significant digits).
+//! * `log`: debug log of refusals (ITEMs, STARt), overruns (records lost) and
+//!   item channels lost, through the `log` crate.
+//! * `defmt`: the same through `defmt`, for firmware. With `log` as well,
+//!   `log` is used (so that `--all-features` builds link on a host). Without
+//!   either, the logging macro expands to nothing: zero cost.
 //!
 //! # Safety
 //!
@@ -86,7 +92,7 @@
 //! e.push_batch(a, Instant::ZERO, ms, &[1.0; 301]).unwrap();
 //! e.push_batch(b, Instant::ZERO, ms, &[-2.5; 301]).unwrap();
 //! let mut answer = Vec::new();
-//! e.fetch_into(2, &mut answer).unwrap();
+//! e.fetch_into(core::num::NonZeroUsize::new(2), &mut answer).unwrap();
 //! assert_eq!(answer, b"1.0E+0,-2.5E+0,1.0E+0,-2.5E+0");
 //! ```
 #![no_std]
@@ -101,6 +107,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod aggregate;
+mod calc;
 pub mod catalog;
 pub mod civil;
 #[cfg(feature = "half")]
@@ -111,8 +118,12 @@ pub mod engine;
 pub mod error;
 pub mod format;
 mod kernel;
+mod macros;
+mod readout;
 pub mod records;
 mod ring;
+mod run;
+mod state;
 pub mod time;
 
 /// `docs/elog.md`, compiled so its embedding example stays true.

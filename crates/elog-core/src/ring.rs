@@ -67,6 +67,7 @@ impl Ring {
         if new_end - self.read > self.cap as u64 {
             let new_read = new_end - self.cap as u64;
             let lost = new_read - self.read;
+            crate::macros::elog_debug!("elog-core: overrun, {} records lost", lost);
             self.lost = self.lost.saturating_add(lost);
             self.lost_total = self.lost_total.saturating_add(lost);
             self.read = new_read;

@@ -1,5 +1,7 @@
 //! The spec's configuration, state machine and readout rules, one test each.
 
+use std::num::NonZeroUsize;
+
 use elog_core::{
     Calc, CalcList, ChannelId, Duration, Engine, Error, Format, Instant, Layout, Limits,
     RecordTime, State, StaticCatalog, Timebase, TimestampMode, decode, fetch_count,
@@ -30,9 +32,14 @@ fn text(e: &Engine, f: impl Fn(&Engine, &mut Vec<u8>) -> elog_core::Result<()>) 
     String::from_utf8(v).unwrap()
 }
 
+/// A fetch maximum: 0 = all.
+fn upto(max: usize) -> Option<NonZeroUsize> {
+    NonZeroUsize::new(max)
+}
+
 fn fetch_text(e: &mut Engine, max: usize) -> String {
     let mut v = Vec::new();
-    e.fetch_into(max, &mut v).unwrap();
+    e.fetch_into(upto(max), &mut v).unwrap();
     String::from_utf8(v).unwrap()
 }
 
@@ -81,7 +88,7 @@ fn items_keep_the_good_ones() {
     let mut q = StaticCatalog::new();
     q.add_scalar("say \"hi\"", 10.0);
     let mut e = Engine::default();
-    e.set_items(&q, ["say \"hi\""]).unwrap();
+    assert!(!e.set_items(&q, ["say \"hi\""]).unwrap().kept_nothing());
     assert_eq!(text(&e, Engine::write_items), "\"say \"\"hi\"\"\"");
 }
 
@@ -105,7 +112,7 @@ fn setters_refuse_bad_values_unchanged() {
 fn configuration_only_in_config() {
     let (cat, _) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.start(at(0), Timebase::default()).unwrap();
     assert_eq!(e.state(), State::Running);
     assert_eq!(e.set_period_secs(1.0), Err(Error::NotInConfig));
@@ -135,13 +142,17 @@ fn start_refusals() {
     let mut e = Engine::default();
     assert_eq!(e.start(at(0), Timebase::default()), Err(Error::NoItems));
     assert_eq!(e.state(), State::Config);
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.set_format(Format::BinMotorola).unwrap();
     e.set_timestamp(TimestampMode::Abs).unwrap();
     let err = e.start(at(0), Timebase::default()).unwrap_err();
     assert_eq!((err.code(), e.state()), (-221, State::Config));
     e.set_timestamp(TimestampMode::Rel).unwrap();
-    e.set_items(&cat, ["AI 1/1", "Slow", "Async"]).unwrap();
+    assert!(
+        !e.set_items(&cat, ["AI 1/1", "Slow", "Async"])
+            .unwrap()
+            .kept_nothing()
+    );
     let err = e.start(at(0), Timebase::default()).unwrap_err();
     assert_eq!(
         err,
@@ -158,7 +169,7 @@ fn start_refusals() {
     assert_eq!(e.set_period_secs(1.0), Err(Error::NotInConfig));
     let mut out = Vec::new();
     assert_eq!(
-        e.fetch_into(0, &mut out).unwrap_err(),
+        e.fetch_into(upto(0), &mut out).unwrap_err(),
         err,
         "FETCh? reports the cause"
     );
@@ -170,7 +181,7 @@ fn start_refusals() {
         max_buffer_bytes: 100,
         ..Limits::default()
     });
-    tiny.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!tiny.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     assert_eq!(
         tiny.start(at(0), Timebase::default()).unwrap_err().code(),
         -225
@@ -182,7 +193,7 @@ fn start_refusals() {
 fn exactly_one_sample_interval_is_enough() {
     let (cat, _) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.set_period_secs(0.001).unwrap();
     e.start(at(0), Timebase::default()).unwrap();
     e.stop();
@@ -197,7 +208,7 @@ fn exactly_one_sample_interval_is_enough() {
 fn reset_restores_defaults() {
     let (cat, _) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.set_period_secs(2.0).unwrap();
     e.set_format(Format::BinIntel).unwrap();
     e.set_timestamp(TimestampMode::Off).unwrap();
@@ -217,18 +228,23 @@ fn reset_restores_defaults() {
 fn fetch_outside_running() {
     let mut e = Engine::default();
     let mut out = Vec::new();
-    assert_eq!(e.fetch_into(0, &mut out), Err(Error::NotRunning));
+    assert_eq!(e.fetch_into(upto(0), &mut out), Err(Error::NotRunning));
     assert!(out.is_empty());
     assert_eq!(fetch_count(Some(-1)), Err(Error::NegativeCount));
-    assert_eq!(fetch_count(None), Ok(0));
-    assert_eq!(fetch_count(Some(3)), Ok(3));
+    assert_eq!(fetch_count(None), Ok(None));
+    assert_eq!(fetch_count(Some(0)), Ok(None));
+    assert_eq!(fetch_count(Some(3)), Ok(upto(3)));
 }
 
 #[test]
 fn spec_example_session() {
     let (cat, [a, b, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1", "AI 1/2"]).unwrap();
+    assert!(
+        !e.set_items(&cat, ["AI 1/1", "AI 1/2"])
+            .unwrap()
+            .kept_nothing()
+    );
     e.set_calculations(CalcList::parse(["AVG", "MIN"]).unwrap())
         .unwrap();
     e.set_timestamp(TimestampMode::Off).unwrap();
@@ -248,7 +264,11 @@ fn spec_example_session() {
 fn records_wait_for_every_item() {
     let (cat, [a, b, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1", "AI 1/2"]).unwrap();
+    assert!(
+        !e.set_items(&cat, ["AI 1/1", "AI 1/2"])
+            .unwrap()
+            .kept_nothing()
+    );
     e.start(at(0), Timebase::default()).unwrap();
     e.push_batch(a, at(0), ms(1), &[1.0; 1000]).unwrap();
     assert_eq!(e.available(), 0, "AI 1/2 has not passed any window end");
@@ -275,7 +295,7 @@ fn timestamps_elog_rel_abs() {
         ),
     ] {
         let mut e = Engine::default();
-        e.set_items(&cat, ["AI 1/1"]).unwrap();
+        assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
         e.set_timestamp(mode).unwrap();
         // STARt at 4.2 ms: t0 is the first sample at or after it (5 ms).
         e.start(Instant::from_micros(4_200), tb).unwrap();
@@ -289,14 +309,14 @@ fn timestamps_elog_rel_abs() {
 fn aggregates_of_a_ramp() {
     let (cat, [a, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.set_calculations(CalcList::new(&Calc::ALL).unwrap())
         .unwrap();
     e.set_timestamp(TimestampMode::Off).unwrap();
     e.start(at(0), Timebase::default()).unwrap();
     let ramp: Vec<f64> = (0..101).map(f64::from).collect();
     e.push_batch(a, at(0), ms(1), &ramp).unwrap();
-    let (r, f) = e.fetch(0).unwrap();
+    let (r, f) = e.fetch(upto(0)).unwrap();
     assert_eq!((f.records, f.lost), (1, 0));
     let rms = ((0..100).map(|x| f64::from(x * x)).sum::<f64>() / 100.0).sqrt() as f32;
     assert_eq!(r.row(0).collect::<Vec<_>>(), [49.5, 0.0, 99.0, rms]);
@@ -306,7 +326,11 @@ fn aggregates_of_a_ramp() {
 fn a_gap_gives_nan() {
     let (cat, [a, b, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1", "AI 1/2"]).unwrap();
+    assert!(
+        !e.set_items(&cat, ["AI 1/1", "AI 1/2"])
+            .unwrap()
+            .kept_nothing()
+    );
     e.set_timestamp(TimestampMode::Off).unwrap();
     e.start(at(0), Timebase::default()).unwrap();
     e.push_batch(a, at(0), ms(1), &[1.0; 301]).unwrap();
@@ -322,7 +346,7 @@ fn a_gap_gives_nan() {
 fn late_and_early_samples_are_ignored() {
     let (cat, [a, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.set_timestamp(TimestampMode::Off).unwrap();
     e.start(at(1_000), Timebase::default()).unwrap();
     e.push_batch(a, at(0), ms(1), &[9.0; 1000]).unwrap();
@@ -337,34 +361,36 @@ fn late_and_early_samples_are_ignored() {
 fn overrun_is_counted_and_reported() {
     let (cat, [a, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.set_period_secs(1.0).unwrap();
     e.set_timestamp(TimestampMode::Elog).unwrap();
     e.start(at(0), Timebase::default()).unwrap();
-    assert_eq!(e.capacity(), 21);
+    // 21 complete records kept, plus 2 + ceil(2 s / 1 s) windows for lag.
+    assert_eq!((e.capacity(), e.lag_windows()), (21, 4));
     let data: Vec<f64> = (0..30_001).map(|i| f64::from(i / 1000)).collect();
     e.push_batch(a, at(0), ms(1), &data).unwrap();
-    assert!(e.buffered() <= e.capacity());
-    assert_eq!(e.available(), 20, "window 30 is still filling");
-    let (r, f) = e.fetch(3).unwrap();
-    assert_eq!(f.lost, 10);
-    assert_eq!(f.lost_error(), Some(Error::RecordsLost { count: 10 }));
+    assert!(e.buffered() <= e.capacity() + e.lag_windows());
+    assert_eq!(e.available(), 24, "window 30 is still filling");
+    let (r, f) = e.fetch(upto(3)).unwrap();
+    assert_eq!(f.lost, 6);
+    assert_eq!(f.lost_error(), Some(Error::RecordsLost { count: 6 }));
     assert_eq!(f.lost_error().unwrap().code(), 203);
-    assert_eq!(
-        r.time(0),
-        Some(RecordTime::Elapsed(Duration::from_secs(11)))
-    );
-    assert_eq!(r.column(0), &[10.0, 11.0, 12.0]);
-    let (_, f) = e.fetch(0).unwrap();
-    assert_eq!((f.records, f.lost), (17, 0));
-    assert_eq!(e.lost_total(), 10);
+    assert_eq!(r.time(0), Some(RecordTime::Elapsed(Duration::from_secs(7))));
+    assert_eq!(r.column(0), &[6.0, 7.0, 8.0]);
+    let (_, f) = e.fetch(upto(0)).unwrap();
+    assert_eq!((f.records, f.lost), (21, 0));
+    assert_eq!(e.lost_total(), 6);
 }
 
 #[test]
 fn channel_change_invalidates() {
     let (mut cat, [a, b, s, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1", "AI 1/2"]).unwrap();
+    assert!(
+        !e.set_items(&cat, ["AI 1/1", "AI 1/2"])
+            .unwrap()
+            .kept_nothing()
+    );
     e.start(at(0), Timebase::default()).unwrap();
     e.push_batch(a, at(0), ms(1), &[1.0; 500]).unwrap();
     assert_eq!(e.channel_changed(s), None, "not an item");
@@ -379,7 +405,7 @@ fn channel_change_invalidates() {
     assert_eq!(err.code(), 201);
     assert_eq!(e.state(), State::Invalid);
     assert_eq!(e.available(), 0, "data set dropped");
-    assert_eq!(e.fetch(0).unwrap_err(), err);
+    assert_eq!(e.fetch(upto(0)).unwrap_err(), err);
     assert_eq!(e.channel_removed(a), None, "already INVALID");
     e.stop();
     assert_eq!(e.state(), State::Config);
@@ -399,7 +425,11 @@ fn frames_equal_batches() {
     let mut by_frame = Engine::default();
     let mut by_batch = Engine::default();
     for e in [&mut by_frame, &mut by_batch] {
-        e.set_items(&cat, names.iter().map(String::as_str)).unwrap();
+        assert!(
+            !e.set_items(&cat, names.iter().map(String::as_str))
+                .unwrap()
+                .kept_nothing()
+        );
         e.set_calculations(CalcList::new(&Calc::ALL).unwrap())
             .unwrap();
         e.start(at(0), Timebase::default()).unwrap();
@@ -432,8 +462,8 @@ fn frames_equal_batches() {
         let col: Vec<f64> = (0..frames).map(|f| value(f, k)).collect();
         by_batch.push_batch(*id, at(0), ms(1), &col).unwrap();
     }
-    let (x, _) = by_frame.fetch(0).unwrap();
-    let (y, _) = by_batch.fetch(0).unwrap();
+    let (x, _) = by_frame.fetch(upto(0)).unwrap();
+    let (y, _) = by_batch.fetch(upto(0)).unwrap();
     assert_eq!(x.len(), 12);
     assert_eq!(x, y);
     assert_eq!(
@@ -449,7 +479,11 @@ fn frames_equal_batches() {
 fn mixed_frame_and_single_pushes_fall_back() {
     let (cat, [a, b, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1", "AI 1/2"]).unwrap();
+    assert!(
+        !e.set_items(&cat, ["AI 1/1", "AI 1/2"])
+            .unwrap()
+            .kept_nothing()
+    );
     e.set_timestamp(TimestampMode::Off).unwrap();
     let g = e.declare_group(&[a, b]).unwrap();
     e.start(at(0), Timebase::default()).unwrap();
@@ -467,7 +501,7 @@ fn mixed_frame_and_single_pushes_fall_back() {
 fn bad_input_is_refused() {
     let (cat, [a, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.start(at(0), Timebase::default()).unwrap();
     assert_eq!(
         e.push_batch(a, at(0), Duration::ZERO, &[1.0, 2.0])
@@ -477,9 +511,45 @@ fn bad_input_is_refused() {
     );
     assert!(e.declare_group(&[]).is_err());
     assert_eq!(e.declare_group(&[a, a]).unwrap_err().code(), 204);
-    e.push_batch(ChannelId(77), at(0), ms(1), &[1.0; 500])
-        .unwrap();
-    assert_eq!(e.available(), 0, "unknown channels are ignored");
+    assert_eq!(
+        e.push_batch(ChannelId(77), at(0), ms(1), &[1.0; 500]),
+        Err(Error::NotAnItem {
+            channel: ChannelId(77)
+        })
+    );
+    assert_eq!(
+        e.push_sample(ChannelId(77), at(0), 1.0).unwrap_err().code(),
+        204
+    );
+    assert_eq!(e.available(), 0, "nothing of a refused push is used");
+}
+
+#[test]
+fn samples_outside_running_are_counted() {
+    let (cat, [a, ..]) = catalog();
+    let mut e = Engine::default();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
+    // CONFIG: any channel, ignored and counted.
+    e.push_batch(a, at(0), ms(1), &[1.0; 10]).unwrap();
+    e.push_sample(ChannelId(77), at(0), 1.0).unwrap();
+    assert_eq!(e.ignored_samples(), 11);
+    e.start(at(0), Timebase::default()).unwrap();
+    e.push_batch(a, at(0), ms(1), &[1.0; 10]).unwrap();
+    assert_eq!(e.ignored_samples(), 11, "RUNNING: used, not counted");
+    e.stop();
+    let g = e.declare_group(&[a, ChannelId(77)]).unwrap();
+    e.push_frames(g, at(0), ms(1), &[1.0; 6]).unwrap();
+    assert_eq!(e.ignored_samples(), 17);
+}
+
+#[test]
+fn refusing_every_item_is_visible() {
+    let (cat, _) = catalog();
+    let mut e = Engine::default();
+    let out = e.set_items(&cat, ["nope", "Vec"]).unwrap();
+    assert!(out.kept_nothing());
+    assert_eq!(out.refused.len(), 2);
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
 }
 
 #[test]
@@ -487,7 +557,11 @@ fn binary_answers_decode() {
     let (cat, [a, b, ..]) = catalog();
     for format in [Format::BinIntel, Format::BinMotorola, Format::Ascii] {
         let mut e = Engine::default();
-        e.set_items(&cat, ["AI 1/1", "AI 1/2"]).unwrap();
+        assert!(
+            !e.set_items(&cat, ["AI 1/1", "AI 1/2"])
+                .unwrap()
+                .kept_nothing()
+        );
         e.set_format(format).unwrap();
         e.set_calculations(CalcList::parse(["MAX", "AVG"]).unwrap())
             .unwrap();
@@ -498,10 +572,10 @@ fn binary_answers_decode() {
         let layout: Layout = e.layout();
         let mut via_vec = Vec::new();
         let mut twin = e.clone();
-        e.fetch_into_vec(4, &mut via_vec).unwrap();
+        e.fetch_into_vec(upto(4), &mut via_vec).unwrap();
         let mut buf = [0u8; 4096];
         let mut sink = elog_core::SliceSink::new(&mut buf);
-        twin.fetch_into(4, &mut sink).unwrap();
+        twin.fetch_into(upto(4), &mut sink).unwrap();
         assert_eq!(sink.written(), via_vec, "Vec and generic paths agree");
         let r = decode(&via_vec, layout).unwrap();
         assert_eq!(r.len(), 4);
@@ -509,7 +583,7 @@ fn binary_answers_decode() {
         let t0 = r.time(0).unwrap().as_nanos();
         assert!((t0 - 100_000_000).abs() <= 2, "f32 seconds: {t0}");
         let mut via_sink = Vec::new();
-        e.fetch_into(0, &mut via_sink).unwrap();
+        e.fetch_into(upto(0), &mut via_sink).unwrap();
         let rest = decode(&via_sink, layout).unwrap();
         assert_eq!(rest.len(), 5);
         assert_eq!(rest.column(0)[0], 499.0);
@@ -520,12 +594,12 @@ fn binary_answers_decode() {
 fn failed_output_consumes_nothing() {
     let (cat, [a, ..]) = catalog();
     let mut e = Engine::default();
-    e.set_items(&cat, ["AI 1/1"]).unwrap();
+    assert!(!e.set_items(&cat, ["AI 1/1"]).unwrap().kept_nothing());
     e.start(at(0), Timebase::default()).unwrap();
     e.push_batch(a, at(0), ms(1), &[1.0; 1001]).unwrap();
     let mut small = [0u8; 8];
     let err = e
-        .fetch_into(0, &mut elog_core::SliceSink::new(&mut small))
+        .fetch_into(upto(0), &mut elog_core::SliceSink::new(&mut small))
         .unwrap_err();
     assert_eq!(err.code(), -310);
     assert_eq!(e.available(), 10);

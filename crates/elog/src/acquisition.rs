@@ -23,7 +23,7 @@ use std::time::SystemTime;
 
 use elog_core::{ChannelId, Duration, Instant, Timebase};
 
-use crate::instrument::ElogInstrument;
+use crate::instrument::{ElogInstrument, SourceClock};
 use crate::registry::RegistryError;
 use crate::source::{Progress, SampleBuffer, Source, SourceError};
 
@@ -263,6 +263,9 @@ impl Acquisition {
         {
             let mut inst = lock(&self.instrument);
             inst.set_timebase(clock.timebase());
+            // STARt happens at the clock's time, not at the time the
+            // sources have delivered up to (up to a tick earlier).
+            inst.set_clock(Some(SourceClock::new(move || clock.now())));
         }
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
@@ -372,7 +375,13 @@ mod tests {
         {
             let mut guard = lock(&inst);
             let reg = guard.registry().clone();
-            guard.engine_mut().set_items(&reg, ["A", "F"]).unwrap();
+            assert!(
+                !guard
+                    .engine_mut()
+                    .set_items(&reg, ["A", "F"])
+                    .unwrap()
+                    .kept_nothing()
+            );
             guard
                 .engine_mut()
                 .start(Instant::ZERO, Timebase::default())

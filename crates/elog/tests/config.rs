@@ -51,7 +51,7 @@ fn settings_are_answered_canonically() {
     for (set, want) in [
         ("BIN_INTEL", "BIN_INTEL"),
         ("bin_motorola", "BIN_MOTOROLA"),
-        ("asc", "ASCII"),
+        ("ascii", "ASCII"),
         ("ASCII", "ASCII"),
     ] {
         c.send(&format!(":ELOG:FORM {set}"));

@@ -6,7 +6,7 @@
 //! * Every record arrives exactly once, in order, its ELOG timestamp exactly
 //!   `k · 1 ms`, its values those of the channels.
 //! * A reader stalled beyond the 20 s retention loses exactly what the
-//!   arithmetic says (`T/P − 20 000 − fetched`), is told so by a `+203`
+//!   arithmetic says (`T/P − 22 002 − fetched`), is told so by a `+203`
 //!   error naming that count, and resumes gap-less with the oldest record
 //!   retained.
 //!
@@ -21,9 +21,10 @@ use elog::elog_core::Instant;
 
 /// The period, in milliseconds and microseconds.
 const PERIOD_US: i64 = 1000;
-/// Retained complete records at a 1 ms period: `ceil(20 s / P) + 1` windows,
-/// one of which is still filling.
-const RETAINED: i64 = 20_000;
+/// Retained complete records at a 1 ms period: `ceil(20 s / P) + 1` complete
+/// records plus `2 + ceil(2 s / P)` windows for items still filling them
+/// (`Engine::capacity` + `Engine::lag_windows`), one of which is filling.
+const RETAINED: i64 = 20_001 + 2_002 - 1;
 /// Fields per record: timestamp + 4 channels × (AVG, MIN, MAX).
 const FIELDS: usize = 13;
 

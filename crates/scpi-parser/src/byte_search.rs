@@ -1,5 +1,12 @@
-//! Byte searches a word (eight bytes) at a time, shared by the framer and
-//! the lexer.
+//! Byte classes and byte searches a word (eight bytes) at a time, shared by
+//! the framer, the lexer and the number scanner.
+
+/// IEEE 488.2 white space: bytes `0x00..=0x20` except the terminator (which the
+/// framer removes; a stray LF is treated as white space too).
+#[inline]
+pub(crate) const fn is_ws(b: u8) -> bool {
+    b <= 0x20
+}
 
 /// The index of the first byte of `s` that is one of `set` (`s.len()` if
 /// none). Eight bytes at a time: each "has a zero byte" mask may flag bytes

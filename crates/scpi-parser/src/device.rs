@@ -1,7 +1,7 @@
 //! The trait an instrument implements to receive dispatched commands.
 
+use crate::call::Call;
 use crate::error::Error;
-use crate::session::Call;
 
 /// The four `*IDN?` fields.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]

@@ -13,12 +13,7 @@ pub const MAX_MNEMONIC_LEN: usize = 12;
 /// The most mnemonics one header may have.
 pub const MAX_HEADER_DEPTH: usize = 12;
 
-/// IEEE 488.2 white space: bytes `0x00..=0x20` except the terminator (which the
-/// framer removes; a stray LF is treated as white space too).
-#[inline]
-pub(crate) const fn is_ws(b: u8) -> bool {
-    b <= 0x20
-}
+pub(crate) use crate::byte_search::is_ws;
 
 /// One program data element, borrowed from the message.
 #[derive(Clone, Copy, Debug)]

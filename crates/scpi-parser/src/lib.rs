@@ -11,12 +11,15 @@ extern crate alloc;
 #[macro_use]
 extern crate std;
 
+mod args;
 mod byte_search;
+mod call;
 pub mod channel;
 mod device;
 pub mod error;
 mod framer;
 mod lexer;
+mod macros;
 pub mod mnemonic;
 pub mod nrf;
 pub mod number;
@@ -30,7 +33,9 @@ pub mod status;
 pub mod string_data;
 pub mod tree;
 pub mod units;
+mod validate;
 
+pub use call::Call;
 pub use channel::{Channel, ChannelList, ChannelRange};
 pub use device::{Device, Identity};
 pub use error::{Error, ErrorClass};
@@ -39,7 +44,7 @@ pub use lexer::Token;
 pub use params::{Args, Kind, Param, Value};
 pub use queue::ErrorQueue;
 pub use response::Response;
-pub use session::{Call, Session};
+pub use session::Session;
 #[cfg(feature = "std")]
 pub use sink::IoSink;
 pub use sink::{Sink, SinkError, SliceSink};

@@ -187,7 +187,7 @@ pub(crate) fn scan_non_decimal(s: &[u8], pos: usize) -> Result<(u64, usize), Err
 }
 
 fn skip_ws(s: &[u8], mut i: usize) -> usize {
-    while s.get(i).is_some_and(|&c| crate::lexer::is_ws(c)) {
+    while s.get(i).is_some_and(|&c| crate::byte_search::is_ws(c)) {
         i += 1;
     }
     i

@@ -12,6 +12,7 @@
 //! * Responses of several queries are joined with `;`, and one LF ends them.
 //! * A query after `*IDN?` in the same message gives `-440` and is not run.
 
+use crate::call::{Call, ErrorLog};
 use crate::device::Device;
 use crate::error::{Error, code};
 use crate::framer::{Feed, Framer};
@@ -22,71 +23,6 @@ use crate::response::{MAX_PREFIX, MessageState, Response, Stage};
 use crate::sink::Sink;
 use crate::status::{esr, stb};
 use crate::tree::{Builtin, NodeId, Path, Suffixes, Target, Tree};
-
-/// Where a handler's extra errors go (the session's queue and status).
-pub(crate) trait ErrorLog {
-    fn log(&mut self, e: Error);
-}
-
-/// Everything a handler gets: validated arguments, header suffixes, the
-/// response writer and the error queue.
-pub struct Call<'a> {
-    args: &'a Args<'a>,
-    suffixes: Suffixes,
-    query: bool,
-    response: Response<'a>,
-    errors: &'a mut dyn ErrorLog,
-}
-
-impl<'a> Call<'a> {
-    /// The validated parameters, borrowed for the whole unit (not from the
-    /// `Call`), so a handler can iterate them while it writes the response or
-    /// queues errors.
-    #[inline]
-    pub fn args(&self) -> &'a Args<'a> {
-        self.args
-    }
-
-    /// The numeric header suffixes (root first; 1 where left out).
-    #[inline]
-    pub fn suffixes(&self) -> &Suffixes {
-        &self.suffixes
-    }
-
-    /// Numeric header suffix `i` (root first; 1 where left out).
-    #[inline]
-    pub fn suffix(&self, i: usize) -> u32 {
-        self.suffixes.get(i)
-    }
-
-    /// Whether the header was a query.
-    #[inline]
-    pub fn is_query(&self) -> bool {
-        self.query
-    }
-
-    /// The response writer (also a [`Sink`] for raw bytes).
-    #[inline]
-    pub fn response(&mut self) -> &mut Response<'a> {
-        &mut self.response
-    }
-
-    /// Queues an error and keeps going (the handler may still answer).
-    #[inline]
-    pub fn push_error(&mut self, e: Error) {
-        self.errors.log(e);
-    }
-}
-
-impl core::fmt::Debug for Call<'_> {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Call")
-            .field("args", &self.args)
-            .field("suffixes", &self.suffixes)
-            .field("query", &self.query)
-            .finish_non_exhaustive()
-    }
-}
 
 /// Error queue and the status registers of one connection.
 #[derive(Clone, Debug)]
@@ -105,7 +41,10 @@ impl<const Q: usize> ErrorLog for Status<Q> {
     fn log(&mut self, e: Error) {
         self.esr |= e.class().esr_bit();
         if e.code() != 0 {
-            self.errors.push(e);
+            crate::macros::scpi_debug!("scpi: error {} queued", e.code());
+            if !self.errors.push(e) {
+                crate::macros::scpi_debug!("scpi: error queue overflow");
+            }
         }
     }
 }
@@ -460,52 +399,55 @@ impl<const Q: usize> Session<Q> {
             } else {
                 check_params(&mut cur, leaf.params, &mut args)
             };
-            let args_ok = match checked {
-                Checked::Ok => true,
-                Checked::Refused(e) => {
-                    self.status.log(e);
-                    false
+            let header_prefix: &[u8] = match node {
+                Some(n) if self.status.headers && query => {
+                    prefix = [0u8; MAX_PREFIX];
+                    let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
+                    prefix[n] = b' ';
+                    &prefix[..=n]
                 }
-                Checked::Fatal(e) => {
-                    self.status.log(e);
+                _ => &[],
+            };
+            let (refused, fatal) = match checked {
+                Checked::Ok => (None, false),
+                Checked::Refused(e) => (Some(e), false),
+                Checked::Fatal(e) => (Some(e), true),
+            };
+            if let Some(e) = refused {
+                // A query declared to answer on refusal still gets its line.
+                if let (true, false, Some(answer)) = (query, indefinite, leaf.refusal_answer) {
+                    let mut response = Response::new(out, stage, &mut state, header_prefix);
+                    // A sink failure is recorded in `state` and handled below.
+                    let _ = response.raw(answer.as_bytes());
+                }
+                self.status.log(e);
+                if fatal || state.failed.is_some() {
                     break;
                 }
-            };
-            if args_ok {
-                if query && indefinite {
-                    self.status
-                        .log(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
-                } else {
-                    let header_prefix: &[u8] = match node {
-                        Some(n) if self.status.headers && query => {
-                            prefix = [0u8; MAX_PREFIX];
-                            let n = tree.short_header(n, &suffixes, &mut prefix[..MAX_PREFIX - 1]);
-                            prefix[n] = b' ';
-                            &prefix[..=n]
-                        }
-                        _ => &[],
-                    };
-                    let response = Response::new(out, stage, &mut state, header_prefix);
-                    let result = match leaf.target {
-                        Target::Builtin(b) => {
-                            indefinite |= b == Builtin::IdnQ;
-                            let mut response = response;
-                            self.status.builtin(b, &args, device, &mut response)
-                        }
-                        Target::Device(c) => {
-                            let mut call = Call {
-                                args: &args,
-                                suffixes,
-                                query,
-                                response,
-                                errors: &mut self.status,
-                            };
-                            device.execute(c, &mut call)
-                        }
-                    };
-                    if let Err(e) = result {
-                        self.status.log(e);
+            } else if query && indefinite {
+                self.status
+                    .log(Error::new(code::QUERY_UNTERMINATED_AFTER_INDEFINITE));
+            } else {
+                let response = Response::new(out, stage, &mut state, header_prefix);
+                let result = match leaf.target {
+                    Target::Builtin(b) => {
+                        indefinite |= b == Builtin::IdnQ;
+                        let mut response = response;
+                        self.status.builtin(b, &args, device, &mut response)
                     }
+                    Target::Device(c) => {
+                        let mut call = Call {
+                            args: &args,
+                            suffixes,
+                            query,
+                            response,
+                            errors: &mut self.status,
+                        };
+                        device.execute(c, &mut call)
+                    }
+                };
+                if let Err(e) = result {
+                    self.status.log(e);
                 }
             }
             if state.failed.is_some() {

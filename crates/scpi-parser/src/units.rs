@@ -3,6 +3,8 @@
 //! A suffix is a base unit (`V`, `S`, `HZ`, …) optionally preceded by a
 //! multiplier: `EX PE T G MA K M U N P F A` (note `M` = milli, `MA` = mega).
 //! `MHZ` and `MOHM` are the two special words that mean mega, as SCPI says.
+//! For times, `MIN` (minute, 60 s) and `HR` (hour, 3600 s) are the IEEE 488.2
+//! suffixes besides `S`; `MIN` as a parameter of its own still means MINimum.
 //! Matching is case-insensitive.
 
 use crate::error::{Error, code};
@@ -126,6 +128,16 @@ pub fn apply_suffix(value: f64, suffix: &[u8], unit: Unit) -> Result<f64, Error>
     if suffix.eq_ignore_ascii_case(base) {
         return Ok(value);
     }
+    // IEEE 488.2 §7.7.3: `MIN` after a number is the minute and `HR` the
+    // hour (no multiplier applies to them).
+    if unit == Unit::Second {
+        if suffix.eq_ignore_ascii_case(b"MIN") {
+            return Ok(value * 60.0);
+        }
+        if suffix.eq_ignore_ascii_case(b"HR") {
+            return Ok(value * 3600.0);
+        }
+    }
     if (unit == Unit::Hertz && suffix.eq_ignore_ascii_case(b"MHZ"))
         || (unit == Unit::Ohm && suffix.eq_ignore_ascii_case(b"MOHM"))
     {
@@ -161,6 +173,23 @@ mod tests {
         assert_eq!(apply_suffix(3.0, b"EXV", Unit::Volt), Ok(3e18));
         assert_eq!(apply_suffix(3.0, b"AV", Unit::Volt), Ok(3e-18));
         assert_eq!(apply_suffix(1.0, b"DBM", Unit::DecibelMilliwatt), Ok(1.0));
+    }
+
+    #[test]
+    fn minutes_and_hours() {
+        assert_eq!(apply_suffix(2.0, b"MIN", Unit::Second), Ok(120.0));
+        assert_eq!(apply_suffix(2.0, b"min", Unit::Second), Ok(120.0));
+        assert_eq!(apply_suffix(0.5, b"HR", Unit::Second), Ok(1800.0));
+        assert_eq!(apply_suffix(2.0, b"hr", Unit::Second), Ok(7200.0));
+        // Only for times, and no multiplier in front.
+        assert_eq!(
+            apply_suffix(1.0, b"MIN", Unit::Volt).unwrap_err().code(),
+            -131
+        );
+        assert_eq!(
+            apply_suffix(1.0, b"KHR", Unit::Second).unwrap_err().code(),
+            -131
+        );
     }
 
     #[test]

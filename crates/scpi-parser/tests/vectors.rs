@@ -445,3 +445,36 @@ fn empty_and_trailing_semicolon() {
     check("\n\r\n  \n", "", &[]);
     check("*OPC?;\n", "1\n", &[]);
 }
+
+#[test]
+fn queries_answering_on_refusal_always_get_a_line() {
+    // Refused before the handler: wrong type, unreadable numbers, a bad word.
+    check(
+        "ANSW? ABC\n",
+        "ERROR\n",
+        &["-148,\"Character data not allowed;ABC\""],
+    );
+    let (o, e) = run(b"ANSW? #HFFFFFFFFFFFFFFFFFFFFFF\n");
+    assert_eq!(o, b"ERROR\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    let (o, e) = run(b"ANSW? 1e+99999\n");
+    assert_eq!(o, b"ERROR\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    let (o, e) = run(b"ANSW? \"x\";*IDN?\n");
+    assert_eq!(o, b"ERROR\n", "a fatal refusal still ends the message");
+    assert_eq!(e.len(), 1, "{e:?}");
+    // The answer joins the other units of the message like any answer.
+    let (o, e) = run(b"*OPC?;ANSW? 1,NRX;*OPC?\n");
+    assert_eq!(o, b"1;ERROR;1\n");
+    assert_eq!(e.len(), 1, "{e:?}");
+    // The same refusal without the declaration gives no line.
+    let (o, _) = run(b"NUMB? ABC\n");
+    assert_eq!(o, b"");
+}
+
+#[test]
+fn minute_and_hour_suffixes_for_times() {
+    check(":ELOG:PER 2 MIN;:ELOG:PER?\n", "1.2E+2\n", &[]);
+    check(":ELOG:PER 0.5 HR;:ELOG:PER?\n", "1.8E+3\n", &[]);
+    check(":ELOG:PER 2 HR\n", "", &["-222,\"Data out of range\""]);
+}

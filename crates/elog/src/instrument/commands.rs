@@ -60,7 +60,8 @@ pub enum Command {
 /// The calculation words of `:ELOG:CALCulations`, in [`elog_core::Calc::ALL`] order.
 pub(crate) const CALC_WORDS: &[&str] = &["AVG", "MIN", "MAX", "RMS"];
 /// The format words of `:ELOG:FORMat`, in [`elog_core::Format::ALL`] order.
-pub(crate) const FORMAT_WORDS: &[&str] = &["ASCii", "BIN_INTEL", "BIN_MOTOROLA"];
+/// All in capitals, as OXYGEN writes them: no short forms (`ASC` is refused).
+pub(crate) const FORMAT_WORDS: &[&str] = &["ASCII", "BIN_INTEL", "BIN_MOTOROLA"];
 /// The timestamp words of `:ELOG:TIMestamp`, in [`elog_core::TimestampMode::ALL`] order.
 pub(crate) const TIMESTAMP_WORDS: &[&str] = &["OFF", "REL", "ABS", "ELOG"];
 
@@ -72,8 +73,10 @@ const PERIOD: &[Param] = &[Param::number(Unit::Second).default_value(0.1)];
 const CALCS: &[Param] = &[Param::choice_list(CALC_WORDS)];
 const FORMAT: &[Param] = &[Param::choice(FORMAT_WORDS)];
 const TIMESTAMP: &[Param] = &[Param::choice(TIMESTAMP_WORDS)];
-// Any number (`MAX` = +∞ = all): the handler answers every value, so no
-// FETCh? that parses is left without a line.
+// Any number (`MAX` = +∞ = all): the handler answers every value; a count
+// the parser refuses (a word, a number too large to read) is answered
+// `ERROR` by the tree (`add_answering_refusal`), so no FETCh? is left
+// without a line.
 const FETCH: &[Param] = &[Param::number(Unit::None).optional()];
 const NAMES: &[Param] = &[Param::string_list().optional()];
 const NUMBER: &[Param] = &[Param::integer(0, 1_000_000)];
@@ -108,7 +111,11 @@ const COMMANDS: &[(&str, &[Param], Command)] = &[
 pub fn build_tree() -> Result<ElogTree, TreeError> {
     let mut tree = ElogTree::new_sized();
     for &(pattern, params, cmd) in COMMANDS {
-        tree.add(pattern, params, cmd)?;
+        if cmd == Command::FetchQuery {
+            tree.add_answering_refusal(pattern, params, cmd, "ERROR")?;
+        } else {
+            tree.add(pattern, params, cmd)?;
+        }
     }
     Ok(tree)
 }

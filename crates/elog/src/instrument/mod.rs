@@ -26,6 +26,7 @@ mod commands;
 
 use alloc::borrow::Cow;
 use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
 use elog_core::{
@@ -94,6 +95,30 @@ impl InstrumentConfig {
     }
 }
 
+/// The source time "now" as a live acquisition's clock reads it: what STARt
+/// uses as its time, so that no sample taken before the command enters a
+/// record even when the acquisition has not yet delivered up to now.
+#[derive(Clone)]
+pub struct SourceClock(Arc<dyn Fn() -> Instant + Send + Sync>);
+
+impl SourceClock {
+    /// A clock reading source time from `now`.
+    pub fn new(now: impl Fn() -> Instant + Send + Sync + 'static) -> Self {
+        Self(Arc::new(now))
+    }
+
+    /// Source time now.
+    pub fn now(&self) -> Instant {
+        (self.0)()
+    }
+}
+
+impl core::fmt::Debug for SourceClock {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_tuple("SourceClock").field(&self.now()).finish()
+    }
+}
+
 /// The ELOG instrument: one engine (the ELOG session), the channel registry,
 /// the identity, and the source time the acquisition has reached.
 #[derive(Clone, Debug)]
@@ -102,6 +127,8 @@ pub struct ElogInstrument {
     registry: ChannelRegistry,
     identity: IdentityInfo,
     now: Instant,
+    /// The live source clock, if an acquisition runs on one.
+    clock: Option<SourceClock>,
     timebase: Timebase,
     numeric_number: i64,
     /// Where reading stood when the current program message started.
@@ -114,9 +141,11 @@ impl Default for ElogInstrument {
     }
 }
 
-/// Maps an engine error 1:1 onto an SCPI error-queue entry (code, text, detail).
+/// Maps an engine error 1:1 onto an SCPI error-queue entry (code, text,
+/// detail): the same as `scpi_parser::Error::from(e)`, the one mapping,
+/// which `elog-core` defines.
 pub fn scpi_error(e: &elog_core::Error) -> Error {
-    Error::custom(i32::from(e.code()), e.text()).with_detail_fmt(format_args!("{}", e.detail()))
+    Error::from(e)
 }
 
 impl ElogInstrument {
@@ -127,6 +156,7 @@ impl ElogInstrument {
             registry: ChannelRegistry::new(),
             identity: config.identity,
             now: Instant::ZERO,
+            clock: None,
             timebase: Timebase::default(),
             numeric_number: 0,
             fetch_mark: None,
@@ -195,7 +225,8 @@ impl ElogInstrument {
         Ok(self.engine.channel_changed(id))
     }
 
-    /// The source time the acquisition has reached (STARt happens here).
+    /// The source time the acquisition has delivered up to (STARt happens
+    /// here, or later with a live clock: see [`set_clock`](Self::set_clock)).
     pub fn now(&self) -> Instant {
         self.now
     }
@@ -205,6 +236,22 @@ impl ElogInstrument {
         if now > self.now {
             self.now = now;
         }
+    }
+
+    /// Sets (or clears) the live source clock. STARt then happens at the
+    /// later of the clock's time and [`now`](Self::now): samples the
+    /// acquisition delivers afterwards but took before the command are
+    /// left out (t0 never precedes STARt). The threaded acquisition sets it.
+    pub fn set_clock(&mut self, clock: Option<SourceClock>) {
+        self.clock = clock;
+    }
+
+    /// The source time STARt would use now: the live clock's time (when
+    /// set), never before [`now`](Self::now).
+    pub fn start_time(&self) -> Instant {
+        self.clock
+            .as_ref()
+            .map_or(self.now, |c| c.now().max(self.now))
     }
 
     /// The time bases REL and ABS timestamps refer to.
@@ -229,7 +276,9 @@ impl ElogInstrument {
     }
 
     /// Pushes everything in `buffer`; `ids[slot]` is the channel of each slot.
-    /// Batches of unknown slots are skipped.
+    /// Batches of unknown slots, and of channels that are not items of the
+    /// running ELOG session, are skipped (outside RUNNING the engine counts
+    /// them as ignored, see [`Engine::ignored_samples`]).
     pub fn ingest(
         &mut self,
         ids: &[ChannelId],
@@ -242,12 +291,25 @@ impl ElogInstrument {
             match batch.times {
                 Some(times) => {
                     for (&t, &v) in times.iter().zip(batch.samples) {
-                        self.engine.push_sample(id, t, v)?;
+                        match self.engine.push_sample(id, t, v) {
+                            Ok(()) => {}
+                            // Not an item of the run: the whole batch is not.
+                            Err(elog_core::Error::NotAnItem { .. }) => break,
+                            Err(e) => return Err(e),
+                        }
                     }
                 }
-                None => self
-                    .engine
-                    .push_batch(id, batch.first, batch.interval, batch.samples)?,
+                None => {
+                    match self
+                        .engine
+                        .push_batch(id, batch.first, batch.interval, batch.samples)
+                    {
+                        // A source carries every channel it has; the run
+                        // takes only its items.
+                        Ok(()) | Err(elog_core::Error::NotAnItem { .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
             }
         }
         Ok(())
@@ -259,7 +321,7 @@ impl ElogInstrument {
         let outcome = self
             .engine
             .set_items(&self.registry, names.iter().map(|n| n.as_ref()))
-            .map_err(|e| scpi_error(&e))?;
+            .map_err(Error::from)?;
         for e in &outcome.refused {
             call.push_error(self.refusal(e));
         }
@@ -271,7 +333,7 @@ impl ElogInstrument {
     /// (`unknown channel AI 9/9 (e.g. AI 1/1, AI 1/2)`).
     fn refusal(&self, e: &elog_core::Error) -> Error {
         let elog_core::Error::UnknownChannel { channel } = e else {
-            return scpi_error(e);
+            return Error::from(e);
         };
         let mut detail = alloc::format!("unknown channel {channel}");
         let mut hint = String::new();
@@ -287,7 +349,7 @@ impl ElogInstrument {
             detail.push_str(&hint);
             detail.push(')');
         }
-        Error::custom(i32::from(e.code()), e.text()).with_detail(&detail)
+        Error::from(e).with_detail(&detail)
     }
 
     /// STARt: in CONFIG the items are first resolved again, so a run never
@@ -308,13 +370,13 @@ impl ElogInstrument {
                 return Err(e);
             }
         }
-        self.engine.start(self.now, self.timebase)
+        self.engine.start(self.start_time(), self.timebase)
     }
 
     fn set_calculations(&mut self, call: &mut Call<'_>) -> Result<(), Error> {
         // The state first: outside CONFIG any CALC is -221, repeated or not.
         if self.engine.state() != State::Config {
-            return Err(scpi_error(&elog_core::Error::NotInConfig));
+            return Err(Error::from(elog_core::Error::NotInConfig));
         }
         let args = call.args();
         let mut calcs = [Calc::Avg; 4];
@@ -322,17 +384,15 @@ impl ElogInstrument {
         for i in args.choices() {
             let c = Calc::ALL[i];
             if calcs[..n].contains(&c) || n == calcs.len() {
-                return Err(scpi_error(&elog_core::Error::RepeatedCalculation {
+                return Err(Error::from(elog_core::Error::RepeatedCalculation {
                     calc: c,
                 }));
             }
             calcs[n] = c;
             n += 1;
         }
-        let list = CalcList::new(&calcs[..n]).map_err(|e| scpi_error(&e))?;
-        self.engine
-            .set_calculations(list)
-            .map_err(|e| scpi_error(&e))
+        let list = CalcList::new(&calcs[..n]).map_err(Error::from)?;
+        self.engine.set_calculations(list).map_err(Error::from)
     }
 
     fn fetch(&mut self, call: &mut Call<'_>) -> Result<(), Error> {
@@ -342,7 +402,7 @@ impl ElogInstrument {
         // the state is the error, whatever the count.
         let n = call.args().opt_f64(0)?;
         let result = if self.engine.state() != State::Running {
-            self.engine.fetch_into(0, &mut *call.response())
+            self.engine.fetch_into(None, &mut *call.response())
         } else {
             let n = match n {
                 Some(v) if v.is_nan() => {
@@ -361,14 +421,14 @@ impl ElogInstrument {
         match result {
             Ok(fetched) => {
                 if let Some(e) = fetched.lost_error() {
-                    call.push_error(scpi_error(&e));
+                    call.push_error(Error::from(e));
                 }
                 Ok(())
             }
             Err(elog_core::Error::Output(e)) => Err(Error::from(e)),
             Err(e) => {
                 call.response().raw(b"ERROR")?;
-                Err(scpi_error(&e))
+                Err(Error::from(e))
             }
         }
     }
@@ -401,7 +461,7 @@ impl ElogInstrument {
                 let name = name.to_text();
                 match self.registry.id_of(&name) {
                     Some(id) => ids.push(id),
-                    None => call.push_error(scpi_error(&elog_core::Error::UnknownChannel {
+                    None => call.push_error(Error::from(elog_core::Error::UnknownChannel {
                         channel: name.into_owned(),
                     })),
                 }
@@ -437,7 +497,7 @@ impl Device for ElogInstrument {
     type Command = Command;
 
     fn execute(&mut self, command: Command, call: &mut Call<'_>) -> Result<(), Error> {
-        let engine_err = |e: elog_core::Error| scpi_error(&e);
+        let engine_err = Error::from;
         match command {
             Command::Items => self.set_items(call)?,
             Command::ItemsQuery => self

@@ -87,6 +87,9 @@ pub fn tree() -> Tree<Cmd> {
     for (p, params, c) in decl {
         t.add(p, params, c).expect("valid test tree");
     }
+    // As NUMber?, but a refused parameter still answers `ERROR`.
+    t.add_answering_refusal("ANSWer?", NUM, Cmd::NumQ, "ERROR")
+        .expect("valid test tree");
     t
 }
 
