@@ -38,6 +38,19 @@ impl fmt::Display for DeviceError {
     }
 }
 
+impl From<&elog_core::Error> for DeviceError {
+    /// The queue entry an ELOG server writes for this engine error (the same
+    /// code, text and detail `elog-core`'s one SCPI mapping gives).
+    fn from(e: &elog_core::Error) -> Self {
+        let detail = e.detail().to_string();
+        DeviceError {
+            code: i32::from(e.code()),
+            text: e.text().to_owned(),
+            detail: (!detail.is_empty()).then_some(detail),
+        }
+    }
+}
+
 /// The protocol version a server reports in field 4 of `*VER?` (`"1.10"` → 1.10).
 ///
 /// Ordered component-wise, so 1.10 is newer than 1.7 (as OXYGEN clients compare it).
@@ -136,6 +149,14 @@ pub enum ClientError {
     Stalled(Duration),
 }
 
+impl From<elog_core::Error> for ClientError {
+    /// An engine error met on the client side (a local engine, a refused
+    /// configuration value) reads as the device error a server would queue.
+    fn from(e: elog_core::Error) -> Self {
+        ClientError::Device(DeviceError::from(&e))
+    }
+}
+
 impl ClientError {
     /// Whether the connection can no longer be used after this error.
     pub fn is_fatal(&self) -> bool {
@@ -162,3 +183,30 @@ fn join(errors: &[DeviceError]) -> String {
 
 /// The client's result alias.
 pub type Result<T, E = ClientError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_errors_read_as_the_queue_entry_a_server_writes() {
+        let e = elog_core::Error::UnknownChannel {
+            channel: "AI 9/9".into(),
+        };
+        let scpi = scpi_parser::Error::from(&e);
+        let client = ClientError::from(e);
+        let ClientError::Device(d) = &client else {
+            panic!("{client:?}");
+        };
+        assert_eq!(d.code, scpi.code());
+        assert_eq!(
+            d.to_string(),
+            "-224,\"Illegal parameter value;unknown channel AI 9/9\""
+        );
+        let e = elog_core::Error::NoItems;
+        let ClientError::Device(d) = ClientError::from(e) else {
+            panic!()
+        };
+        assert_eq!((d.code, d.detail.is_some()), (-221, true));
+    }
+}
