@@ -1,7 +1,8 @@
-//! Per-connection limits and the bounded dispatch step that enforces them.
+//! The server's framing-and-execution step ([`dispatch`]) and the
+//! per-connection byte bounds it enforces ([`ConnectionLimits`]).
 //!
 //! Pure (no socket, no clock, no thread): the TCP server calls
-//! [`dispatch`] with the bytes it read and writes what lands in `out`; the
+//! [`dispatch_counting`] with the bytes it read and writes what lands in `out`; the
 //! `elog_instrument` fuzz target drives the same function. What a hostile
 //! or broken client can cost is bounded here:
 //!
@@ -22,7 +23,6 @@
 //! `max_input + read buffer + max_output`.
 
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use scpi_parser::error::code;
 use scpi_parser::{Device, Error, Feed, Framer, Session, Sink, SinkError, Tree};
@@ -35,13 +35,6 @@ pub const DEFAULT_MAX_DISCARD: usize = 1 << 20;
 /// The default bound on the answers to one read: 32 MiB (a 20 s backlog of
 /// 64 items at a 1 ms period in ASCII fits).
 pub const DEFAULT_MAX_OUTPUT: usize = 32 << 20;
-/// The default most simultaneous connections.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
-/// The default idle timeout: a connection silent for an hour is closed.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
-/// The default write timeout: a client that takes no byte of its answer for
-/// 30 s is closed.
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The byte bounds of one connection (see the module docs).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -125,11 +118,41 @@ impl Sink for BoundedOutput<'_> {
 pub fn dispatch<B, D, const N: usize, const Q: usize>(
     session: &mut Session<Q>,
     framer: &mut Framer<B>,
+    input: &[u8],
+    tree: &Tree<D::Command, N>,
+    device: &mut D,
+    out: &mut Vec<u8>,
+    limits: &ConnectionLimits,
+) -> Verdict
+where
+    B: AsMut<[u8]>,
+    D: Device + ?Sized,
+{
+    let mut messages = 0;
+    dispatch_counting(
+        session,
+        framer,
+        input,
+        tree,
+        device,
+        out,
+        limits,
+        &mut messages,
+    )
+}
+
+/// [`dispatch`], adding to `messages` the number of complete program
+/// messages it executed (the server's admission counts them as progress).
+#[allow(clippy::too_many_arguments)]
+pub fn dispatch_counting<B, D, const N: usize, const Q: usize>(
+    session: &mut Session<Q>,
+    framer: &mut Framer<B>,
     mut input: &[u8],
     tree: &Tree<D::Command, N>,
     device: &mut D,
     out: &mut Vec<u8>,
     limits: &ConnectionLimits,
+    messages: &mut usize,
 ) -> Verdict
 where
     B: AsMut<[u8]>,
@@ -152,6 +175,7 @@ where
                 return Verdict::Continue;
             }
             Feed::Message { message, rest } => {
+                *messages += 1;
                 let mark = out.len();
                 let mut sink = BoundedOutput::new(out, limits.max_output);
                 session.process(tree, message, device, &mut sink);

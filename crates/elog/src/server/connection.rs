@@ -1,0 +1,197 @@
+//! One client connection of the SCPI socket server: its thread's read,
+//! execute, write loop under the deadlines of [`super::deadline`] and the
+//! slot of [`super::admission`].
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use scpi_parser::{Framer, Session};
+
+use super::admission::{Promotion, Ticket};
+use super::deadline::{Expiry, ReadClock, ReadTimeouts, WriteDeadline};
+use crate::acquisition::{SharedInstrument, lock};
+use crate::dispatch::{self, ConnectionLimits, Verdict};
+use crate::instrument::ElogTree;
+
+/// The bytes one `read` takes from the socket.
+const READ_CHUNK: usize = 16 * 1024;
+/// The answer buffer a connection keeps between answers; a larger one is
+/// given back once its answer has left (see `docs/reliability.md`).
+pub(crate) const KEPT_OUTPUT: usize = 64 * 1024;
+
+/// Why a connection ended.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+enum End {
+    /// The client closed (or reset) the connection, or the server shut it
+    /// down (stop, eviction).
+    Closed,
+    /// A read-side limit ran out.
+    Expired(Expiry),
+    /// An answer did not leave within the write timeout.
+    WriteTimeout,
+    /// An input or output bound was exceeded.
+    Limit(Verdict),
+}
+
+/// One client connection: its socket and its own SCPI session.
+pub(crate) struct Connection {
+    pub(crate) ticket: Ticket,
+    pub(crate) peer: Option<SocketAddr>,
+    pub(crate) stream: TcpStream,
+    pub(crate) instrument: SharedInstrument,
+    pub(crate) tree: Arc<ElogTree>,
+    pub(crate) limits: ConnectionLimits,
+    pub(crate) read_timeouts: ReadTimeouts,
+    pub(crate) write_timeout: Option<Duration>,
+}
+
+impl Connection {
+    pub(crate) fn serve(mut self) {
+        let _ = self.stream.set_nodelay(true);
+        let end = self.run();
+        let id = self.ticket.id();
+        match end {
+            End::Closed => elog_log!(info, "connection {id}: closed"),
+            End::Expired(Expiry::Idle) => elog_log!(info, "connection {id}: idle timeout, closed"),
+            End::Expired(Expiry::Message) => {
+                elog_log!(warn, "connection {id}: message deadline passed, closed");
+            }
+            End::Expired(Expiry::Probation) => {
+                elog_log!(
+                    warn,
+                    "connection {id}: refused (full: no slot within its grace)"
+                );
+            }
+            End::WriteTimeout => elog_log!(warn, "connection {id}: write timeout, closed"),
+            End::Limit(v) => elog_log!(warn, "connection {id}: {v:?}, closed"),
+        }
+        let _ = self.stream.shutdown(Shutdown::Both);
+        let _ = (id, end, self.peer);
+    }
+
+    fn run(&mut self) -> End {
+        let mut clock = ReadClock::new(self.read_timeouts, Instant::now());
+        clock.set_probation(self.ticket.probation_deadline());
+        let mut framer = Framer::new(vec![0u8; self.limits.max_input]);
+        let mut session: Session = Session::new();
+        let mut input = vec![0u8; READ_CHUNK];
+        let mut out: Vec<u8> = Vec::new();
+        loop {
+            let now = Instant::now();
+            let wait = match clock.next() {
+                Some((deadline, why)) if deadline <= now => {
+                    if why == Expiry::Probation && self.promote() != Promotion::Waiting {
+                        clock.set_probation(None);
+                        continue;
+                    }
+                    return End::Expired(why);
+                }
+                Some((deadline, _)) => Some((deadline - now).max(Duration::from_millis(1))),
+                None => None,
+            };
+            if self.stream.set_read_timeout(wait).is_err() {
+                return End::Closed;
+            }
+            let n = match self.stream.read(&mut input) {
+                // End of input. LF ends a program message; bytes after the
+                // last LF are a cut message and are dropped, never executed
+                // in part (a cut `:ELOG:PER 10` must not set 1 s).
+                Ok(0) => return End::Closed,
+                Ok(n) => n,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                    ) =>
+                {
+                    continue;
+                }
+                Err(_) => return End::Closed, // reset, shutdown
+            };
+            let mut messages = 0;
+            let verdict = {
+                let mut inst = lock(&self.instrument);
+                dispatch::dispatch_counting(
+                    &mut session,
+                    &mut framer,
+                    &input[..n],
+                    &self.tree,
+                    &mut *inst,
+                    &mut out,
+                    &self.limits,
+                    &mut messages,
+                )
+            };
+            clock.bytes(Instant::now(), framer.pending() > 0);
+            if messages > 0 && self.completed() != Promotion::Waiting {
+                clock.set_probation(None);
+            }
+            if !out.is_empty() {
+                // The answers before an offending message still go out.
+                if let Err(end) = self.write_answer(&out) {
+                    return end;
+                }
+                out.clear();
+                // Give a large answer's buffer back (a fresh, small one is
+                // allocated on the next answer).
+                if out.capacity() > KEPT_OUTPUT {
+                    out = Vec::new();
+                }
+            }
+            if verdict != Verdict::Continue {
+                return End::Limit(verdict);
+            }
+        }
+    }
+
+    fn completed(&self) -> Promotion {
+        let p = self.ticket.completed();
+        self.log_promotion(p);
+        p
+    }
+
+    fn promote(&self) -> Promotion {
+        let p = self.ticket.promote(false);
+        self.log_promotion(p);
+        p
+    }
+
+    fn log_promotion(&self, p: Promotion) {
+        let id = self.ticket.id();
+        match p {
+            Promotion::Evicted(victim) => elog_log!(
+                warn,
+                "connection {victim}: evicted (full; longest without a complete message) for connection {id}"
+            ),
+            Promotion::Free => elog_log!(debug, "connection {id}: took a free slot"),
+            Promotion::Member | Promotion::Waiting => {}
+        }
+        let _ = id;
+    }
+
+    /// Writes `out` entirely, within one write deadline for the whole of it.
+    fn write_answer(&mut self, mut out: &[u8]) -> Result<(), End> {
+        let deadline = WriteDeadline::start(Instant::now(), self.write_timeout);
+        while !out.is_empty() {
+            let wait = deadline
+                .remaining(Instant::now())
+                .map_err(|()| End::WriteTimeout)?;
+            if self.stream.set_write_timeout(wait).is_err() {
+                return Err(End::Closed);
+            }
+            match self.stream.write(out) {
+                Ok(0) => return Err(End::Closed),
+                Ok(n) => out = &out[n..],
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                    ) => {}
+                Err(_) => return Err(End::Closed),
+            }
+        }
+        Ok(())
+    }
+}
