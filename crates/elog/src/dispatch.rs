@@ -71,17 +71,49 @@ pub enum Verdict {
     OutputLimit,
 }
 
-/// A `Vec` sink that refuses to grow past a length.
+/// The growable byte buffer [`dispatch`] appends answers to: a `Vec<u8>`,
+/// or the server's buffer that keeps large answers out of the allocator.
+pub trait AnswerBuffer {
+    /// The bytes held.
+    fn len(&self) -> usize;
+    /// Whether no byte is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Drops the bytes from `len` on.
+    fn truncate(&mut self, len: usize);
+    /// Appends `bytes`.
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+    /// Makes room for `additional` more bytes (a hint).
+    fn reserve(&mut self, additional: usize);
+}
+
+impl AnswerBuffer for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        Vec::truncate(self, len);
+    }
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+    fn reserve(&mut self, additional: usize) {
+        Vec::reserve(self, additional);
+    }
+}
+
+/// A sink that refuses to grow its buffer past a length.
 #[derive(Debug)]
-pub struct BoundedOutput<'a> {
-    buf: &'a mut Vec<u8>,
+pub struct BoundedOutput<'a, O: ?Sized = Vec<u8>> {
+    buf: &'a mut O,
     limit: usize,
     overflowed: bool,
 }
 
-impl<'a> BoundedOutput<'a> {
+impl<'a, O: AnswerBuffer + ?Sized> BoundedOutput<'a, O> {
     /// Appends to `buf`, which may reach `limit` bytes in total.
-    pub fn new(buf: &'a mut Vec<u8>, limit: usize) -> Self {
+    pub fn new(buf: &'a mut O, limit: usize) -> Self {
         Self {
             buf,
             limit,
@@ -95,7 +127,7 @@ impl<'a> BoundedOutput<'a> {
     }
 }
 
-impl Sink for BoundedOutput<'_> {
+impl<O: AnswerBuffer + ?Sized> Sink for BoundedOutput<'_, O> {
     fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
         if bytes.len() > self.limit.saturating_sub(self.buf.len()) {
             self.overflowed = true;
@@ -115,18 +147,19 @@ impl Sink for BoundedOutput<'_> {
 /// appends the answers to `out`, within `limits`.
 ///
 /// `framer` must have been built with a buffer of `limits.max_input` bytes.
-pub fn dispatch<B, D, const N: usize, const Q: usize>(
+pub fn dispatch<B, D, O, const N: usize, const Q: usize>(
     session: &mut Session<Q>,
     framer: &mut Framer<B>,
     input: &[u8],
     tree: &Tree<D::Command, N>,
     device: &mut D,
-    out: &mut Vec<u8>,
+    out: &mut O,
     limits: &ConnectionLimits,
 ) -> Verdict
 where
     B: AsMut<[u8]>,
     D: Device + ?Sized,
+    O: AnswerBuffer + ?Sized,
 {
     let mut messages = 0;
     dispatch_counting(
@@ -144,19 +177,20 @@ where
 /// [`dispatch`], adding to `messages` the number of complete program
 /// messages it executed (the server's admission counts them as progress).
 #[allow(clippy::too_many_arguments)]
-pub fn dispatch_counting<B, D, const N: usize, const Q: usize>(
+pub fn dispatch_counting<B, D, O, const N: usize, const Q: usize>(
     session: &mut Session<Q>,
     framer: &mut Framer<B>,
     mut input: &[u8],
     tree: &Tree<D::Command, N>,
     device: &mut D,
-    out: &mut Vec<u8>,
+    out: &mut O,
     limits: &ConnectionLimits,
     messages: &mut usize,
 ) -> Verdict
 where
     B: AsMut<[u8]>,
     D: Device + ?Sized,
+    O: AnswerBuffer + ?Sized,
 {
     // A message longer than this closes the connection, whether its LF
     // came in this read or not (the verdict never depends on how TCP cut

@@ -11,15 +11,13 @@ use scpi_parser::{Framer, Session};
 
 use super::admission::{Promotion, Ticket};
 use super::deadline::{Expiry, ReadClock, ReadTimeouts, WriteDeadline};
+use super::output::Output;
 use crate::acquisition::{SharedInstrument, lock};
-use crate::dispatch::{self, ConnectionLimits, Verdict};
+use crate::dispatch::{self, AnswerBuffer, ConnectionLimits, Verdict};
 use crate::instrument::ElogTree;
 
 /// The bytes one `read` takes from the socket.
 const READ_CHUNK: usize = 16 * 1024;
-/// The answer buffer a connection keeps between answers; a larger one is
-/// given back once its answer has left (see `docs/reliability.md`).
-pub(crate) const KEPT_OUTPUT: usize = 64 * 1024;
 
 /// Why a connection ended.
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -77,7 +75,7 @@ impl Connection {
         let mut framer = Framer::new(vec![0u8; self.limits.max_input]);
         let mut session: Session = Session::new();
         let mut input = vec![0u8; READ_CHUNK];
-        let mut out: Vec<u8> = Vec::new();
+        let mut out = Output::new(self.limits.max_output);
         loop {
             let now = Instant::now();
             let wait = match clock.next() {
@@ -130,14 +128,11 @@ impl Connection {
             }
             if !out.is_empty() {
                 // The answers before an offending message still go out.
-                if let Err(end) = self.write_answer(&out) {
-                    return end;
-                }
+                let written = self.write_answer(out.bytes());
+                // A large answer's memory goes back to the system here.
                 out.clear();
-                // Give a large answer's buffer back (a fresh, small one is
-                // allocated on the next answer).
-                if out.capacity() > KEPT_OUTPUT {
-                    out = Vec::new();
+                if let Err(end) = written {
+                    return end;
                 }
             }
             if verdict != Verdict::Continue {

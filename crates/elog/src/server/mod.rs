@@ -33,6 +33,7 @@
 pub mod admission;
 mod connection;
 pub mod deadline;
+mod output;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -50,6 +51,7 @@ pub use admission::{DEFAULT_GRACE, DEFAULT_MAX_CONNECTIONS, DEFAULT_PROBATION};
 use connection::Connection;
 use deadline::ReadTimeouts;
 pub use deadline::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
+pub use output::KEPT_OUTPUT;
 
 /// The default listen address: OXYGEN's SCPI port on the loopback interface.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 10001);
