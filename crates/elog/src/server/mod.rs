@@ -333,6 +333,7 @@ impl Server {
                 message: self.config.message_timeout,
             },
             write_timeout: self.config.write_timeout,
+            messages: 0,
         };
         // A failed spawn drops `conn`: its ticket frees the slot, its stream closes.
         std::thread::Builder::new()
