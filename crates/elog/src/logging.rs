@@ -15,6 +15,7 @@
 /// Logs through the `log` crate when the `log` feature is on; compiles to
 /// nothing otherwise. `elog_log!(level, "format", args...)`.
 #[cfg(feature = "log")]
+#[allow(unused_macros)] // builds without `tcp` have no caller yet
 macro_rules! elog_log {
     ($level:ident, $($arg:tt)+) => {
         ::log::$level!($($arg)+)
@@ -24,6 +25,7 @@ macro_rules! elog_log {
 /// Logs through the `log` crate when the `log` feature is on; compiles to
 /// nothing otherwise. `elog_log!(level, "format", args...)`.
 #[cfg(not(feature = "log"))]
+#[allow(unused_macros)] // builds without `tcp` have no caller yet
 macro_rules! elog_log {
     ($level:ident, $($arg:tt)+) => {{
         if false {
@@ -35,5 +37,6 @@ macro_rules! elog_log {
 /// Swallows the arguments of a disabled `elog_log!` (never called: the
 /// call sits in an `if false`).
 #[cfg(not(feature = "log"))]
+#[allow(dead_code)] // builds without `tcp` have no caller yet
 #[inline(always)]
 pub(crate) fn unused(_: core::fmt::Arguments<'_>) {}
