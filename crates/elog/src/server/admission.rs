@@ -16,9 +16,9 @@
 //! * A probationer takes a member slot when it completes a message and
 //!   either a slot is free or some member has gone `grace` or longer without
 //!   a complete message: that member — the one that has gone longest — is
-//!   **evicted** (closed). At the end of its grace a probationer takes a
-//!   free slot if there is one (it never evicts without having completed a
-//!   message); otherwise it is closed.
+//!   **evicted** (closed). At the end of its grace a probationer tries once
+//!   more (evicting only if it has completed a message: a connection that
+//!   never did takes a free slot or nothing); without a slot it is closed.
 //!
 //! So a connection that sends nothing, or trickles bytes without ever
 //! finishing a message, can neither keep a slot against a newcomer that

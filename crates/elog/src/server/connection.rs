@@ -53,6 +53,8 @@ pub(crate) struct Connection {
     pub(crate) write_timeout: Option<Duration>,
     /// Complete messages executed since the last progress report.
     pub(crate) messages: usize,
+    /// Whether the connection ever completed a message.
+    pub(crate) talked: bool,
 }
 
 impl Connection {
@@ -90,7 +92,8 @@ impl Connection {
             let now = Instant::now();
             let wait = match clock.next() {
                 Some((deadline, why)) if deadline <= now => {
-                    if why == Expiry::Probation && self.promote() != Promotion::Waiting {
+                    if why == Expiry::Probation && self.promote_at_deadline() != Promotion::Waiting
+                    {
                         clock.set_probation(None);
                         continue;
                     }
@@ -126,6 +129,7 @@ impl Connection {
             clock.bytes(Instant::now(), framer.pending() > 0);
             if self.messages > 0 {
                 self.messages = 0;
+                self.talked = true;
                 if self.completed() != Promotion::Waiting {
                     clock.set_probation(None);
                 }
@@ -174,8 +178,10 @@ impl Connection {
         p
     }
 
-    fn promote(&self) -> Promotion {
-        let p = self.ticket.promote(false);
+    /// At the end of its grace a probationer that completed a message may
+    /// still evict; one that never did only takes a free slot.
+    fn promote_at_deadline(&self) -> Promotion {
+        let p = self.ticket.promote(self.talked);
         self.log_promotion(p);
         p
     }

@@ -334,6 +334,7 @@ impl Server {
             },
             write_timeout: self.config.write_timeout,
             messages: 0,
+            talked: false,
         };
         // A failed spawn drops `conn`: its ticket frees the slot, its stream closes.
         std::thread::Builder::new()
