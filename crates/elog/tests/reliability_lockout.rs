@@ -185,3 +185,68 @@ fn a_client_that_never_reads_is_closed_one_write_timeout_after_its_answer() {
     );
     drop(writer.join().unwrap());
 }
+
+/// Newcomers never push out clients that are exchanging messages; a talking
+/// newcomer takes the slot of a silent member; a silent newcomer takes none.
+#[test]
+fn eviction_spares_active_clients_and_takes_silent_ones() {
+    let grace = Duration::from_secs(1);
+    let config = ServerConfig::default()
+        .with_max_connections(2)
+        .with_probation(1, grace);
+    let rig = Rig::with_config(&[], config);
+    let addr = rig.server.local_addr();
+    let mut active = try_idn(addr).expect("a member");
+    let mut silent = TcpStream::connect(addr).unwrap();
+    eventually("two members", || rig.server.connections() == 2);
+    std::thread::sleep(grace * 2);
+    // A silent newcomer: served on probation only, never evicts.
+    let mut quiet = TcpStream::connect(addr).unwrap();
+    quiet
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut b = [0u8; 1];
+    assert_eq!(
+        quiet.read(&mut b).unwrap_or(0),
+        0,
+        "closed at its grace end"
+    );
+    // A talking newcomer evicts the silent member, not the active one.
+    active.write_all(b"*IDN?\n").unwrap();
+    assert!(read_line(&mut active).is_some());
+    let mut talker = try_idn(addr).expect("served on probation");
+    silent
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    assert_eq!(
+        silent.read(&mut b).unwrap_or(0),
+        0,
+        "the silent member was evicted"
+    );
+    // Both talking clients keep being served, well past the grace.
+    for _ in 0..10 {
+        for c in [&mut active, &mut talker] {
+            c.write_all(b"*IDN?\n").unwrap();
+            assert!(read_line(c).is_some_and(|l| l.starts_with("elog,")));
+        }
+        std::thread::sleep(grace / 3);
+    }
+    // A third talker finds both members active: it is served on probation,
+    // then closed; the members stay.
+    let mut third = try_idn(addr).expect("served on probation");
+    let t0 = Instant::now();
+    loop {
+        for c in [&mut active, &mut talker] {
+            c.write_all(b"*IDN?\n").unwrap();
+            assert!(read_line(c).is_some(), "an active member was pushed out");
+        }
+        if third.write_all(b"*IDN?\n").is_err() || read_line(&mut third).is_none() {
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "the third never left"
+        );
+        std::thread::sleep(grace / 10);
+    }
+}
