@@ -12,7 +12,7 @@
 //!   not come within `max_discard` further bytes (a block header announcing
 //!   gigabytes, an endless line), the connection is closed
 //!   ([`Verdict::InputLimit`]).
-//! * **Output**: the answers produced by one read are at most `max_output`
+//! * **Output**: the answers produced by one call are at most `max_output`
 //!   bytes. An answer that would go beyond is dropped as a whole, `-430 Query
 //!   DEADLOCKED` is queued, and the connection is closed
 //!   ([`Verdict::OutputLimit`]) — a client waiting for that answer's line
@@ -32,7 +32,7 @@ pub const DEFAULT_MAX_INPUT: usize = 64 * 1024;
 /// The default number of bytes an overlong message may run past
 /// `max_input` before the connection is closed: 1 MiB.
 pub const DEFAULT_MAX_DISCARD: usize = 1 << 20;
-/// The default bound on the answers to one read: 32 MiB (a 20 s backlog of
+/// The default bound on the answers to one dispatch call: 32 MiB (a 20 s backlog of
 /// 64 items at a 1 ms period in ASCII fits).
 pub const DEFAULT_MAX_OUTPUT: usize = 32 << 20;
 

@@ -27,7 +27,7 @@
 //! or trickling newcomers only ever occupy a probation slot for `grace`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -184,6 +184,7 @@ impl Admission {
             inner: Arc::clone(&self.inner),
             progress,
             accepted: Instant::now(),
+            member: AtomicBool::new(member),
         })
     }
 
@@ -212,6 +213,9 @@ pub struct Ticket {
     inner: Arc<Inner>,
     progress: Arc<AtomicU64>,
     accepted: Instant,
+    /// Once a member, always (until closed): lets a member's progress
+    /// reports skip the table's lock.
+    member: AtomicBool,
 }
 
 impl Ticket {
@@ -222,11 +226,13 @@ impl Ticket {
 
     /// Whether the connection holds a member slot (or was evicted from one).
     pub fn is_member(&self) -> bool {
-        self.inner
-            .table()
-            .slots
-            .get(&self.id)
-            .is_none_or(|s| s.member)
+        self.member.load(Ordering::Relaxed)
+            || self
+                .inner
+                .table()
+                .slots
+                .get(&self.id)
+                .is_none_or(|s| s.member)
     }
 
     /// When a probationer's grace ends (`None` for a member): by then it
@@ -246,12 +252,18 @@ impl Ticket {
     /// member that has gone longest, and at least `grace`, without a
     /// complete message.
     pub fn promote(&self, evict: bool) -> Promotion {
+        if self.member.load(Ordering::Relaxed) {
+            return Promotion::Member;
+        }
         let now = self.inner.now_ms();
         let grace = u64::try_from(self.inner.config.grace.as_millis()).unwrap_or(u64::MAX);
         let mut table = self.inner.table();
         match table.slots.get(&self.id) {
             Some(s) if !s.member => {}
-            _ => return Promotion::Member,
+            _ => {
+                self.member.store(true, Ordering::Relaxed);
+                return Promotion::Member;
+            }
         }
         let free = self
             .inner
@@ -283,6 +295,7 @@ impl Ticket {
             s.member = true;
         }
         table.members += 1;
+        self.member.store(true, Ordering::Relaxed);
         outcome
     }
 }
@@ -301,7 +314,6 @@ impl Drop for Ticket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicBool;
 
     #[derive(Default)]
     struct Flag(AtomicBool);

@@ -4,10 +4,11 @@
 //! One thread per connection. Each connection has its own framer (bounded by
 //! [`ServerConfig::max_input`]), header mode, error queue and status
 //! registers — a `scpi_parser::Session` — while all connections share the one
-//! instrument and so the one ELOG session. A message is processed under the
-//! instrument's lock into a per-connection buffer; the answer is written to
-//! the socket after the lock is released, so a slow reader never stalls the
-//! acquisition.
+//! instrument and so the one ELOG session. Input is executed under the
+//! instrument's lock, at most 512 bytes of it per hold, into a
+//! per-connection buffer; the answers are written to the socket after the
+//! lock is released, so a slow reader never stalls the acquisition and a
+//! client pipelining queries never makes others wait long for the lock.
 //!
 //! Every connection runs within limits a deployer sets in [`ServerConfig`]
 //! (connections, input and output bytes, idle, message and write timeouts,
@@ -74,7 +75,8 @@ pub struct ServerConfig {
     /// How far an overlong message may run past `max_input` (waiting for
     /// its terminator) before the connection is closed.
     pub max_discard: usize,
-    /// The most answer bytes one read may produce; an answer beyond is
+    /// The most answer bytes one dispatch step (a read, executed in slices of
+    /// at most 512 bytes of input) may produce; an answer beyond is
     /// dropped (`-430`) and the connection closed.
     pub max_output: usize,
     /// The most simultaneous member connections (default
@@ -140,7 +142,7 @@ impl ServerConfig {
         self
     }
 
-    /// Bound the answers to one read to `bytes` (at least 1 KiB).
+    /// Bound the answers to one dispatch step to `bytes` (at least 1 KiB).
     #[must_use]
     pub fn with_max_output(mut self, bytes: usize) -> Self {
         self.max_output = bytes.max(1024);
