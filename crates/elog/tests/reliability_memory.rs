@@ -1,6 +1,7 @@
-//! Peak memory (RSS) of the server process with 64 well-behaved clients and
-//! with 64 hostile ones. Measurements, not assertions about speed: both are
-//! `#[ignore]`d and print their figures (recorded in `docs/reliability.md`):
+//! Memory of the server process: idle connections give a large answer's
+//! memory back (a regression test, issue 10 C3), and the peak RSS with 64
+//! well-behaved clients and with 64 hostile ones (measurements, `#[ignore]`d,
+//! printing their figures, recorded in `docs/reliability.md`):
 //!
 //! ```text
 //! cargo nextest run --release -p elog --test reliability_memory --run-ignored only --no-capture

@@ -205,7 +205,7 @@ impl Connection {
         while !out.is_empty() {
             let wait = deadline
                 .remaining(Instant::now())
-                .map_err(|()| End::WriteTimeout)?;
+                .map_err(|_| End::WriteTimeout)?;
             if self.stream.set_write_timeout(wait).is_err() {
                 return Err(End::Closed);
             }

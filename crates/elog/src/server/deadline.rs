@@ -97,6 +97,10 @@ impl ReadClock {
     }
 }
 
+/// The write deadline has passed.
+#[derive(Clone, Copy, Debug, Eq, PartialEq)]
+pub struct Overdue;
+
 /// One answer's write deadline.
 #[derive(Clone, Copy, Debug)]
 pub struct WriteDeadline(Option<Instant>);
@@ -107,14 +111,12 @@ impl WriteDeadline {
         Self(timeout.map(|t| now + t))
     }
 
-    /// How long the next write may block: `Ok(None)` without limit,
-    /// `Err(())` when the deadline has passed.
-    #[allow(clippy::result_unit_err)]
-    pub fn remaining(&self, now: Instant) -> Result<Option<Duration>, ()> {
+    /// How long the next write may block (`Ok(None)`: without limit).
+    pub fn remaining(&self, now: Instant) -> Result<Option<Duration>, Overdue> {
         match self.0 {
             None => Ok(None),
             Some(d) if d > now => Ok(Some(d - now)),
-            Some(_) => Err(()),
+            Some(_) => Err(Overdue),
         }
     }
 }
@@ -152,7 +154,7 @@ mod tests {
             w.remaining(t0 + Duration::from_secs(1)),
             Ok(Some(Duration::from_secs(2)))
         );
-        assert_eq!(w.remaining(t0 + Duration::from_secs(3)), Err(()));
+        assert_eq!(w.remaining(t0 + Duration::from_secs(3)), Err(Overdue));
         assert_eq!(WriteDeadline::start(t0, None).remaining(t0), Ok(None));
     }
 }
