@@ -3,4 +3,5 @@
 pub mod e2e;
 pub mod elog;
 pub mod moku;
+pub mod scale;
 pub mod scpi;

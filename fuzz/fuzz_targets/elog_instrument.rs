@@ -1,5 +1,5 @@
 //! The whole instrument, bytes in → bytes out, through the dispatch path the
-//! TCP server uses (`elog::limits::dispatch`: framer, session, command tree,
+//! TCP server uses (`elog::dispatch::dispatch`: framer, session, command tree,
 //! ELOG binding, engine, formatter) with no socket. Simulated samples are
 //! pushed between chunks of input, and channels sometimes vanish or change
 //! rate, so every state (CONFIG, RUNNING, INVALID) and every answer form is
@@ -20,7 +20,7 @@ use std::sync::Arc;
 use elog::ElogInstrument;
 use elog::acquisition::{Acquisition, lock, shared};
 use elog::elog_core::Instant;
-use elog::limits::{ConnectionLimits, Verdict, dispatch};
+use elog::dispatch::{ConnectionLimits, Verdict, dispatch};
 use elog::scpi_parser::{Framer, Session};
 use elog::source::{ChannelSpec, Simulator};
 use libfuzzer_sys::fuzz_target;

@@ -1,7 +1,7 @@
 //! `perf-report`: the headline comparisons, quickly, one JSON line per figure.
 //!
 //! ```text
-//! cargo run --release -p elog-benches --bin perf-report [-- --quick] [-- --only scpi,elog]
+//! cargo run --release -p elog-benches --bin perf-report [-- --quick] [-- --only scpi,elog,moku,e2e,scale]
 //! ```
 
 use elog_benches::{Report, perf};
@@ -30,5 +30,8 @@ fn main() {
     }
     if wanted("e2e") {
         perf::e2e::run(&mut report);
+    }
+    if wanted("scale") {
+        perf::scale::run(&mut report);
     }
 }

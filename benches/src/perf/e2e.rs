@@ -105,7 +105,7 @@ fn serve() -> ! {
 }
 
 /// Kills the server process when dropped.
-struct ServerProcess(Child);
+pub(crate) struct ServerProcess(pub(crate) Child);
 
 impl Drop for ServerProcess {
     fn drop(&mut self) {
@@ -115,7 +115,7 @@ impl Drop for ServerProcess {
 }
 
 /// `utime + stime` of a process, in seconds.
-fn cpu_seconds(pid: u32) -> Result<f64, String> {
+pub(crate) fn cpu_seconds(pid: u32) -> Result<f64, String> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).map_err(|e| e.to_string())?;
     // Fields after the command name (which may hold spaces) start at state (field 3).
     let rest = stat.rsplit_once(')').ok_or("malformed /proc stat")?.1;

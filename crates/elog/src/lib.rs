@@ -5,6 +5,9 @@
 
 extern crate alloc;
 
+#[macro_use]
+mod logging;
+
 pub use elog_core;
 #[cfg(feature = "moku")]
 pub use moku_client;
@@ -15,8 +18,11 @@ pub mod acquisition;
 /// The Rust ELOG client (feature `tcp`).
 #[cfg(feature = "tcp")]
 pub mod client;
+pub mod dispatch;
 pub mod instrument;
-pub mod limits;
+/// The former name of [`dispatch`] (kept for existing users).
+#[doc(hidden)]
+pub use dispatch as limits;
 pub mod registry;
 #[cfg(feature = "tcp")]
 pub mod server;

@@ -1,11 +1,11 @@
 //! The server reads whatever chunks TCP delivers. Property: through the
-//! server's dispatch path (`elog::limits::dispatch`), any chunking of a byte
+//! server's dispatch path (`elog::dispatch::dispatch`), any chunking of a byte
 //! stream — valid commands, garbage, blocks, overlong lines mixed — gives the
 //! same answers, the same error queue and the same instrument state as the
 //! stream in one piece; answers always end with LF.
 
 use elog::ElogInstrument;
-use elog::limits::{ConnectionLimits, Verdict, dispatch};
+use elog::dispatch::{ConnectionLimits, Verdict, dispatch};
 use elog::scpi_parser::{Framer, Session};
 use proptest::prelude::*;
 

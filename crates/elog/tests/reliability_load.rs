@@ -188,7 +188,7 @@ fn the_default_connection_limit_holds_and_frees_up() {
     let mut extra = rig.connect();
     assert!(
         extra.closed(),
-        "connection {} is refused",
+        "connection {} is served on probation only, then closed",
         DEFAULT_MAX_CONNECTIONS + 1
     );
     // Those held keep working.
@@ -293,6 +293,6 @@ fn zero_timeouts_mean_never_and_the_limits_are_reported() {
     let l = c.connection_limits();
     assert_eq!((l.max_input, l.max_output, l.max_discard), (64, 1024, 5));
     let d = ServerConfig::default().connection_limits();
-    assert_eq!(d, elog::limits::ConnectionLimits::default());
+    assert_eq!(d, elog::dispatch::ConnectionLimits::default());
     assert!(ServerConfig::default().listen.ip().is_loopback());
 }

@@ -1,6 +1,7 @@
-//! Peak memory (RSS) of the server process with 64 well-behaved clients and
-//! with 64 hostile ones. Measurements, not assertions about speed: both are
-//! `#[ignore]`d and print their figures (recorded in `docs/reliability.md`):
+//! Memory of the server process: idle connections give a large answer's
+//! memory back (a regression test, issue 10 C3), and the peak RSS with 64
+//! well-behaved clients and with 64 hostile ones (measurements, `#[ignore]`d,
+//! printing their figures, recorded in `docs/reliability.md`):
 //!
 //! ```text
 //! cargo nextest run --release -p elog --test reliability_memory --run-ignored only --no-capture
@@ -132,4 +133,83 @@ fn peak_rss_with_64_hostile_clients() {
     );
     let a = w.ask(":ELOG:FETC? 5");
     assert!(a.split(',').count() >= 5, "{a}");
+}
+
+/// Reads one ASCII answer line into a fixed buffer (no allocation on the
+/// test's side, so the process's RSS is the server's); its length.
+fn drain_line(s: &mut TcpStream) -> usize {
+    let mut buf = [0u8; 16 * 1024];
+    let mut len = 0;
+    loop {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed mid-answer");
+        len += n;
+        if buf[..n].ends_with(b"\n") {
+            return len;
+        }
+    }
+}
+
+/// Issue 10 C3: a connection that was sent a large answer and then goes
+/// idle gives the memory back — its buffers return to a small bound and the
+/// process's resident set comes back within a few seconds (glibc's arenas
+/// would otherwise keep each connection's largest answer resident).
+#[test]
+fn idle_connections_give_large_answers_memory_back() {
+    const CLIENTS: usize = 12;
+    let mut rig = Rig::with_config(
+        &["A=const:1.0@1000", "B=sine:1:5@10000", "C=ramp:1:1@2000"],
+        ServerConfig::default(),
+    );
+    let addr = rig.server.local_addr();
+    let mut w = rig.connect();
+    w.send(":ELOG:ITEM \"A\",\"B\",\"C\";:ELOG:PER 0.001;:ELOG:CALC AVG,MAX;:ELOG:STAR");
+    let mut ms = 0;
+    let mut fill = |rig: &mut Rig| {
+        for _ in 0..20 {
+            ms += 1000;
+            rig.step_ms(ms);
+        }
+    };
+    // A first full backlog and fetch, so the engine's own memory is at its
+    // steady state before the baseline.
+    fill(&mut rig);
+    let mut warm = TcpStream::connect(addr).unwrap();
+    warm.write_all(b":ELOG:FETC?\n").unwrap();
+    let first = drain_line(&mut warm);
+    drop(warm);
+    std::thread::sleep(StdDuration::from_millis(500));
+    let baseline = status_kib("VmRSS:");
+    let mut held = Vec::new();
+    let mut biggest = 0;
+    for _ in 0..CLIENTS {
+        fill(&mut rig);
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(b":ELOG:FETC?\n").unwrap();
+        biggest = biggest.max(drain_line(&mut s));
+        held.push(s);
+    }
+    let peak = status_kib("VmRSS:");
+    // The connections are idle now; their memory must come back.
+    let bound = baseline + 256 * CLIENTS as u64;
+    let t0 = std::time::Instant::now();
+    let mut now = status_kib("VmRSS:");
+    while now > bound && t0.elapsed() < StdDuration::from_secs(30) {
+        std::thread::sleep(StdDuration::from_millis(100));
+        now = status_kib("VmRSS:");
+    }
+    eprintln!(
+        "memory: {CLIENTS} idle connections after answers of {first}..{biggest} bytes: \
+         RSS {baseline} KiB before, {peak} KiB right after, {now} KiB after {:?} \
+         ({} KiB per idle connection)",
+        t0.elapsed(),
+        now.saturating_sub(baseline) / CLIENTS as u64,
+    );
+    assert!(
+        now <= bound,
+        "{CLIENTS} idle connections keep {} KiB resident (bound {} KiB)",
+        now - baseline,
+        bound - baseline
+    );
+    assert_eq!(w.ask(":ELOG:STAT?"), "RUNNING");
 }

@@ -102,7 +102,11 @@ fn half_closed_client_gets_its_answers_and_a_cut_message_is_dropped() {
 
 #[test]
 fn connection_limit_and_allow_list() {
-    let rig = Rig::with_config(&[], ServerConfig::default().with_max_connections(1));
+    // Without probation slots, a connection over the limit is closed at once.
+    let no_probation = ServerConfig::default()
+        .with_max_connections(1)
+        .with_probation(0, StdDuration::from_secs(60));
+    let rig = Rig::with_config(&[], no_probation);
     let mut first = rig.connect();
     assert!(first.ask("*IDN?").starts_with("elog,"));
     let mut second = rig.connect();

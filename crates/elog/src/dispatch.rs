@@ -1,7 +1,8 @@
-//! Per-connection limits and the bounded dispatch step that enforces them.
+//! The server's framing-and-execution step ([`dispatch`]) and the
+//! per-connection byte bounds it enforces ([`ConnectionLimits`]).
 //!
 //! Pure (no socket, no clock, no thread): the TCP server calls
-//! [`dispatch`] with the bytes it read and writes what lands in `out`; the
+//! [`dispatch_counting`] with the bytes it read and writes what lands in `out`; the
 //! `elog_instrument` fuzz target drives the same function. What a hostile
 //! or broken client can cost is bounded here:
 //!
@@ -11,7 +12,7 @@
 //!   not come within `max_discard` further bytes (a block header announcing
 //!   gigabytes, an endless line), the connection is closed
 //!   ([`Verdict::InputLimit`]).
-//! * **Output**: the answers produced by one read are at most `max_output`
+//! * **Output**: the answers produced by one call are at most `max_output`
 //!   bytes. An answer that would go beyond is dropped as a whole, `-430 Query
 //!   DEADLOCKED` is queued, and the connection is closed
 //!   ([`Verdict::OutputLimit`]) — a client waiting for that answer's line
@@ -22,7 +23,6 @@
 //! `max_input + read buffer + max_output`.
 
 use alloc::vec::Vec;
-use core::time::Duration;
 
 use scpi_parser::error::code;
 use scpi_parser::{Device, Error, Feed, Framer, Session, Sink, SinkError, Tree};
@@ -32,16 +32,9 @@ pub const DEFAULT_MAX_INPUT: usize = 64 * 1024;
 /// The default number of bytes an overlong message may run past
 /// `max_input` before the connection is closed: 1 MiB.
 pub const DEFAULT_MAX_DISCARD: usize = 1 << 20;
-/// The default bound on the answers to one read: 32 MiB (a 20 s backlog of
+/// The default bound on the answers to one dispatch call: 32 MiB (a 20 s backlog of
 /// 64 items at a 1 ms period in ASCII fits).
 pub const DEFAULT_MAX_OUTPUT: usize = 32 << 20;
-/// The default most simultaneous connections.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
-/// The default idle timeout: a connection silent for an hour is closed.
-pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(3600);
-/// The default write timeout: a client that takes no byte of its answer for
-/// 30 s is closed.
-pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The byte bounds of one connection (see the module docs).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
@@ -78,17 +71,49 @@ pub enum Verdict {
     OutputLimit,
 }
 
-/// A `Vec` sink that refuses to grow past a length.
+/// The growable byte buffer [`dispatch`] appends answers to: a `Vec<u8>`,
+/// or the server's buffer that keeps large answers out of the allocator.
+pub trait AnswerBuffer {
+    /// The bytes held.
+    fn len(&self) -> usize;
+    /// Whether no byte is held.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Drops the bytes from `len` on.
+    fn truncate(&mut self, len: usize);
+    /// Appends `bytes`.
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+    /// Makes room for `additional` more bytes (a hint).
+    fn reserve(&mut self, additional: usize);
+}
+
+impl AnswerBuffer for Vec<u8> {
+    fn len(&self) -> usize {
+        Vec::len(self)
+    }
+    fn truncate(&mut self, len: usize) {
+        Vec::truncate(self, len);
+    }
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+    fn reserve(&mut self, additional: usize) {
+        Vec::reserve(self, additional);
+    }
+}
+
+/// A sink that refuses to grow its buffer past a length.
 #[derive(Debug)]
-pub struct BoundedOutput<'a> {
-    buf: &'a mut Vec<u8>,
+pub struct BoundedOutput<'a, O: ?Sized = Vec<u8>> {
+    buf: &'a mut O,
     limit: usize,
     overflowed: bool,
 }
 
-impl<'a> BoundedOutput<'a> {
+impl<'a, O: AnswerBuffer + ?Sized> BoundedOutput<'a, O> {
     /// Appends to `buf`, which may reach `limit` bytes in total.
-    pub fn new(buf: &'a mut Vec<u8>, limit: usize) -> Self {
+    pub fn new(buf: &'a mut O, limit: usize) -> Self {
         Self {
             buf,
             limit,
@@ -102,7 +127,7 @@ impl<'a> BoundedOutput<'a> {
     }
 }
 
-impl Sink for BoundedOutput<'_> {
+impl<O: AnswerBuffer + ?Sized> Sink for BoundedOutput<'_, O> {
     fn write(&mut self, bytes: &[u8]) -> Result<(), SinkError> {
         if bytes.len() > self.limit.saturating_sub(self.buf.len()) {
             self.overflowed = true;
@@ -122,18 +147,50 @@ impl Sink for BoundedOutput<'_> {
 /// appends the answers to `out`, within `limits`.
 ///
 /// `framer` must have been built with a buffer of `limits.max_input` bytes.
-pub fn dispatch<B, D, const N: usize, const Q: usize>(
+pub fn dispatch<B, D, O, const N: usize, const Q: usize>(
     session: &mut Session<Q>,
     framer: &mut Framer<B>,
-    mut input: &[u8],
+    input: &[u8],
     tree: &Tree<D::Command, N>,
     device: &mut D,
-    out: &mut Vec<u8>,
+    out: &mut O,
     limits: &ConnectionLimits,
 ) -> Verdict
 where
     B: AsMut<[u8]>,
     D: Device + ?Sized,
+    O: AnswerBuffer + ?Sized,
+{
+    let mut messages = 0;
+    dispatch_counting(
+        session,
+        framer,
+        input,
+        tree,
+        device,
+        out,
+        limits,
+        &mut messages,
+    )
+}
+
+/// [`dispatch`], adding to `messages` the number of complete program
+/// messages it executed (the server's admission counts them as progress).
+#[allow(clippy::too_many_arguments)]
+pub fn dispatch_counting<B, D, O, const N: usize, const Q: usize>(
+    session: &mut Session<Q>,
+    framer: &mut Framer<B>,
+    mut input: &[u8],
+    tree: &Tree<D::Command, N>,
+    device: &mut D,
+    out: &mut O,
+    limits: &ConnectionLimits,
+    messages: &mut usize,
+) -> Verdict
+where
+    B: AsMut<[u8]>,
+    D: Device + ?Sized,
+    O: AnswerBuffer + ?Sized,
 {
     // A message longer than this closes the connection, whether its LF
     // came in this read or not (the verdict never depends on how TCP cut
@@ -152,6 +209,7 @@ where
                 return Verdict::Continue;
             }
             Feed::Message { message, rest } => {
+                *messages += 1;
                 let mark = out.len();
                 let mut sink = BoundedOutput::new(out, limits.max_output);
                 session.process(tree, message, device, &mut sink);

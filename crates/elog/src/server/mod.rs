@@ -4,16 +4,20 @@
 //! One thread per connection. Each connection has its own framer (bounded by
 //! [`ServerConfig::max_input`]), header mode, error queue and status
 //! registers — a `scpi_parser::Session` — while all connections share the one
-//! instrument and so the one ELOG session. A message is processed under the
-//! instrument's lock into a per-connection buffer; the answer is written to
-//! the socket after the lock is released, so a slow reader never stalls the
-//! acquisition.
+//! instrument and so the one ELOG session. Input is executed under the
+//! instrument's lock, at most 512 bytes of it per hold, into a
+//! per-connection buffer; the answers are written to the socket after the
+//! lock is released, so a slow reader never stalls the acquisition and a
+//! client pipelining queries never makes others wait long for the lock.
 //!
 //! Every connection runs within limits a deployer sets in [`ServerConfig`]
-//! (connections, input and output bytes, idle and write timeouts, an
-//! allow-list), with safe defaults; [`crate::limits`] enforces the byte
-//! bounds. Bytes after the last LF when a client disconnects are a cut
-//! message and are dropped, never executed.
+//! (connections, input and output bytes, idle, message and write timeouts,
+//! an allow-list), with safe defaults; [`crate::dispatch`] enforces the byte
+//! bounds, [`deadline`] the time limits and [`admission`] who holds a slot
+//! (members, probation, eviction: no lockout by silent or trickling
+//! clients). Bytes after the last LF when a client disconnects are a cut
+//! message and are dropped, never executed. With the `log` feature the
+//! server logs accepts, refusals, evictions and every close with its reason.
 //!
 //! ```no_run
 //! use elog::server::{Server, ServerConfig};
@@ -27,23 +31,28 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
-use std::collections::HashMap;
-use std::io::{self, ErrorKind, Read, Write};
+pub mod admission;
+mod connection;
+pub mod deadline;
+mod output;
+
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use scpi_parser::{Framer, Session};
-
-use crate::acquisition::{SharedInstrument, lock};
+use crate::acquisition::SharedInstrument;
+use crate::dispatch::ConnectionLimits;
+pub use crate::dispatch::{DEFAULT_MAX_DISCARD, DEFAULT_MAX_INPUT, DEFAULT_MAX_OUTPUT};
 use crate::instrument::{ElogInstrument, ElogTree};
-use crate::limits::{self, ConnectionLimits, Verdict};
-pub use crate::limits::{
-    DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_DISCARD, DEFAULT_MAX_INPUT,
-    DEFAULT_MAX_OUTPUT, DEFAULT_WRITE_TIMEOUT,
-};
+use admission::{Admission, AdmissionConfig, Close, Refusal};
+pub use admission::{DEFAULT_GRACE, DEFAULT_MAX_CONNECTIONS, DEFAULT_PROBATION};
+use connection::Connection;
+use deadline::ReadTimeouts;
+pub use deadline::{DEFAULT_IDLE_TIMEOUT, DEFAULT_MESSAGE_TIMEOUT, DEFAULT_WRITE_TIMEOUT};
+pub use output::KEPT_OUTPUT;
 
 /// The default listen address: OXYGEN's SCPI port on the loopback interface.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 10001);
@@ -66,17 +75,28 @@ pub struct ServerConfig {
     /// How far an overlong message may run past `max_input` (waiting for
     /// its terminator) before the connection is closed.
     pub max_discard: usize,
-    /// The most answer bytes one read may produce; an answer beyond is
+    /// The most answer bytes one dispatch step (a read, executed in slices of
+    /// at most 512 bytes of input) may produce; an answer beyond is
     /// dropped (`-430`) and the connection closed.
     pub max_output: usize,
-    /// The most simultaneous connections; further ones are closed at once
-    /// (default [`DEFAULT_MAX_CONNECTIONS`]).
+    /// The most simultaneous member connections (default
+    /// [`DEFAULT_MAX_CONNECTIONS`]); beyond, `probation` more are served for
+    /// `grace` and must take a member's slot (see [`admission`]).
     pub max_connections: Option<usize>,
+    /// Connections admitted on probation beyond `max_connections` (default
+    /// [`DEFAULT_PROBATION`]); further ones are closed at once.
+    pub probation: usize,
+    /// A probationer's time to take a slot, and a member's protection from
+    /// eviction after each complete message (default [`DEFAULT_GRACE`]).
+    pub grace: Duration,
     /// A connection that sends nothing for this long is closed (default
     /// [`DEFAULT_IDLE_TIMEOUT`]).
     pub idle_timeout: Option<Duration>,
-    /// A client that takes no byte of its answer for this long is closed
-    /// (default [`DEFAULT_WRITE_TIMEOUT`]).
+    /// A program message not complete this long after its first byte closes
+    /// the connection (default [`DEFAULT_MESSAGE_TIMEOUT`]).
+    pub message_timeout: Option<Duration>,
+    /// An answer that has not entirely left this long after it was ready
+    /// closes the connection (default [`DEFAULT_WRITE_TIMEOUT`]).
     pub write_timeout: Option<Duration>,
     /// If set, only these client addresses are served.
     pub allow: Option<Vec<IpAddr>>,
@@ -90,7 +110,10 @@ impl Default for ServerConfig {
             max_discard: DEFAULT_MAX_DISCARD,
             max_output: DEFAULT_MAX_OUTPUT,
             max_connections: Some(DEFAULT_MAX_CONNECTIONS),
+            probation: DEFAULT_PROBATION,
+            grace: DEFAULT_GRACE,
             idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
+            message_timeout: Some(DEFAULT_MESSAGE_TIMEOUT),
             write_timeout: Some(DEFAULT_WRITE_TIMEOUT),
             allow: None,
         }
@@ -119,15 +142,15 @@ impl ServerConfig {
         self
     }
 
-    /// Bound the answers to one read to `bytes` (at least 1 KiB).
+    /// Bound the answers to one dispatch step to `bytes` (at least 1 KiB).
     #[must_use]
     pub fn with_max_output(mut self, bytes: usize) -> Self {
         self.max_output = bytes.max(1024);
         self
     }
 
-    /// Close clients that take no byte of their answer for `timeout`
-    /// (zero: never).
+    /// Close clients whose answer has not entirely left `timeout` after it
+    /// was ready (zero: never).
     #[must_use]
     pub fn with_write_timeout(mut self, timeout: Duration) -> Self {
         self.write_timeout = (!timeout.is_zero()).then_some(timeout);
@@ -157,6 +180,32 @@ impl ServerConfig {
         self
     }
 
+    /// Close connections whose program message is not complete `timeout`
+    /// after its first byte (zero: never).
+    #[must_use]
+    pub fn with_message_timeout(mut self, timeout: Duration) -> Self {
+        self.message_timeout = (!timeout.is_zero()).then_some(timeout);
+        self
+    }
+
+    /// Admit `n` connections on probation beyond `max_connections`, each
+    /// for `grace` (also a member's protection after a complete message).
+    #[must_use]
+    pub fn with_probation(mut self, n: usize, grace: Duration) -> Self {
+        self.probation = n;
+        self.grace = grace;
+        self
+    }
+
+    /// The admission rules (see [`admission`]).
+    pub fn admission(&self) -> AdmissionConfig {
+        AdmissionConfig {
+            max_connections: self.max_connections,
+            probation: self.probation,
+            grace: self.grace,
+        }
+    }
+
     /// Serve only clients from these addresses.
     #[must_use]
     pub fn with_allow_list(mut self, allow: Vec<IpAddr>) -> Self {
@@ -166,13 +215,10 @@ impl ServerConfig {
 }
 
 /// State shared by the accept loop, the connections and the handle.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Shared {
     stop: AtomicBool,
-    next_id: AtomicU64,
-    active: AtomicUsize,
-    /// A clone of every open connection's socket, to shut them down.
-    streams: Mutex<HashMap<u64, TcpStream>>,
+    admission: Admission,
 }
 
 /// A bound, not yet running server.
@@ -204,7 +250,10 @@ impl Server {
     /// Runs the accept loop on a new thread.
     pub fn spawn(self) -> io::Result<ServerHandle> {
         let addr = self.local_addr()?;
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            admission: Admission::new(self.config.admission()),
+        });
         let s = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
             .name("elog-accept".into())
@@ -232,138 +281,68 @@ impl Server {
                     continue;
                 }
             };
-            if !self.admit(&stream, shared) {
-                let _ = stream.shutdown(Shutdown::Both);
-                continue;
-            }
-            let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-            match stream.try_clone() {
-                Ok(clone) => {
-                    lock_streams(shared).insert(id, clone);
-                }
-                Err(_) => continue,
-            }
-            shared.active.fetch_add(1, Ordering::SeqCst);
-            let conn = Connection {
-                id,
-                stream,
-                instrument: Arc::clone(&self.instrument),
-                tree: Arc::clone(&self.tree),
-                limits: self.config.connection_limits(),
-                idle_timeout: self.config.idle_timeout,
-                write_timeout: self.config.write_timeout,
-                shared: Arc::clone(shared),
-            };
-            match std::thread::Builder::new()
-                .name(format!("elog-conn-{id}"))
-                .spawn(move || conn.serve())
-            {
-                Ok(w) => workers.push(w),
-                Err(_) => {
-                    if let Some(s) = lock_streams(shared).remove(&id) {
-                        let _ = s.shutdown(Shutdown::Both);
-                    }
-                    shared.active.fetch_sub(1, Ordering::SeqCst);
-                }
+            if let Some(w) = self.start(stream, shared) {
+                workers.push(w);
             }
         }
-        for s in lock_streams(shared).values() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
+        shared.admission.close_all();
         for w in workers {
             let _ = w.join();
         }
     }
 
-    fn admit(&self, stream: &TcpStream, shared: &Shared) -> bool {
-        if let Some(allow) = &self.config.allow {
-            match stream.peer_addr() {
-                Ok(peer) if allow.contains(&peer.ip()) => {}
-                _ => return false,
-            }
-        }
-        if let Some(max) = self.config.max_connections
-            && shared.active.load(Ordering::SeqCst) >= max
+    /// Admits an accepted connection and starts its thread, or closes it.
+    fn start(&self, stream: TcpStream, shared: &Shared) -> Option<JoinHandle<()>> {
+        let peer = stream.peer_addr().ok();
+        if let Some(allow) = &self.config.allow
+            && !peer.is_some_and(|p| allow.contains(&p.ip()))
         {
-            return false;
+            elog_log!(warn, "refused {peer:?}: not on the allow list");
+            let _ = stream.shutdown(Shutdown::Both);
+            return None;
         }
-        true
-    }
-}
-
-fn lock_streams(shared: &Shared) -> std::sync::MutexGuard<'_, HashMap<u64, TcpStream>> {
-    shared
-        .streams
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// One client connection: its socket and its own SCPI session.
-struct Connection {
-    id: u64,
-    stream: TcpStream,
-    instrument: SharedInstrument,
-    tree: Arc<ElogTree>,
-    limits: ConnectionLimits,
-    idle_timeout: Option<Duration>,
-    write_timeout: Option<Duration>,
-    shared: Arc<Shared>,
-}
-
-impl Connection {
-    fn serve(mut self) {
-        let _ = self.stream.set_nodelay(true);
-        let _ = self.stream.set_read_timeout(self.idle_timeout);
-        let _ = self.stream.set_write_timeout(self.write_timeout);
-        let mut framer = Framer::new(vec![0u8; self.limits.max_input]);
-        let mut session: Session = Session::new();
-        let mut input = vec![0u8; 16 * 1024];
-        let mut out: Vec<u8> = Vec::new();
-        loop {
-            let n = match self.stream.read(&mut input) {
-                Ok(0) => {
-                    // End of input. LF ends a program message; bytes after
-                    // the last LF are a cut message and are dropped, never
-                    // executed in part (a cut `:ELOG:PER 10` must not set 1 s).
-                    break;
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => break, // idle timeout, reset, shutdown
-            };
-            let verdict = {
-                let mut inst = lock(&self.instrument);
-                let (tree, limits) = (&*self.tree, &self.limits);
-                let input = &input[..n];
-                limits::dispatch(
-                    &mut session,
-                    &mut framer,
-                    input,
-                    tree,
-                    &mut *inst,
-                    &mut out,
-                    limits,
-                )
-            };
-            if verdict != Verdict::Continue {
-                // The answers before the offending message still go out.
-                let _ = self.stream.write_all(&out);
-                break;
+        let closer: Arc<dyn Close> = Arc::new(stream.try_clone().ok()?);
+        let ticket = match shared.admission.admit(closer) {
+            Ok(t) => t,
+            Err(Refusal::Full) => {
+                elog_log!(
+                    warn,
+                    "refused {peer:?}: full (every slot and probation slot taken)"
+                );
+                let _ = stream.shutdown(Shutdown::Both);
+                return None;
             }
-            if !out.is_empty() {
-                if self.stream.write_all(&out).is_err() {
-                    break;
-                }
-                out.clear();
-                // Keep one large answer's buffer from pinning memory forever.
-                if out.capacity() > 4 << 20 {
-                    out.shrink_to(64 * 1024);
-                }
+        };
+        let id = ticket.id();
+        elog_log!(
+            info,
+            "connection {id}: accepted from {peer:?}{}",
+            if ticket.is_member() {
+                ""
+            } else {
+                " on probation"
             }
-        }
-        let _ = self.stream.shutdown(Shutdown::Both);
-        lock_streams(&self.shared).remove(&self.id);
-        self.shared.active.fetch_sub(1, Ordering::SeqCst);
+        );
+        let conn = Connection {
+            ticket,
+            peer,
+            stream,
+            instrument: Arc::clone(&self.instrument),
+            tree: Arc::clone(&self.tree),
+            limits: self.config.connection_limits(),
+            read_timeouts: ReadTimeouts {
+                idle: self.config.idle_timeout,
+                message: self.config.message_timeout,
+            },
+            write_timeout: self.config.write_timeout,
+            messages: 0,
+            talked: false,
+        };
+        // A failed spawn drops `conn`: its ticket frees the slot, its stream closes.
+        std::thread::Builder::new()
+            .name(format!("elog-conn-{id}"))
+            .spawn(move || conn.serve())
+            .ok()
     }
 }
 
@@ -383,7 +362,7 @@ impl ServerHandle {
 
     /// How many connections are open.
     pub fn connections(&self) -> usize {
-        self.shared.active.load(Ordering::SeqCst)
+        self.shared.admission.len()
     }
 
     /// Blocks until the server stops (it runs until [`shutdown`](Self::shutdown)).
@@ -403,9 +382,7 @@ impl ServerHandle {
             return;
         };
         self.shared.stop.store(true, Ordering::SeqCst);
-        for s in lock_streams(&self.shared).values() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
+        self.shared.admission.close_all();
         // Wake the blocking accept with a connection of our own.
         let wake = match self.addr.ip() {
             IpAddr::V4(ip) if ip.is_unspecified() => {
