@@ -26,11 +26,11 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration as StdDuration, Instant as WallInstant};
+use std::time::{Duration, Instant as WallInstant};
 
 use elog::acquisition::{Acquisition, AcquisitionConfig, shared};
 use elog::client::{Calc, CalcList, ElogClient, ElogConfig, Event, Format, TimestampMode};
-use elog::elog_core::{Duration, Limits};
+use elog::elog_core::Limits;
 use elog::server::{Server, ServerConfig};
 use elog::{ChannelSpec, ElogInstrument, InstrumentConfig, Simulator};
 
@@ -40,11 +40,11 @@ use crate::Report;
 /// Sample rate of each channel.
 const RATE_HZ: u32 = 10_000;
 /// The ELOG period.
-const PERIOD_MS: i64 = 100;
+const PERIOD_MS: u64 = 100;
 /// Clients reading the records together.
 const FETCHERS: usize = 8;
 /// Their poll interval (10 Hz).
-const FETCH_EVERY: StdDuration = StdDuration::from_millis(100);
+const FETCH_EVERY: Duration = Duration::from_millis(100);
 /// Clients hammering the server in the latency scenario.
 const HAMMERERS: usize = 60;
 /// The target server CPU share, in cores.
@@ -205,13 +205,13 @@ fn measure_scale(report: &mut Report, channels: usize) -> Result<(), String> {
     let (server, addr) = start_server(channels)?;
     let pid = server.0.id();
     let mut control = configure(&addr, channels)?;
-    let window = report.budget(StdDuration::from_secs(20));
-    let note = if window < StdDuration::from_secs(20) {
+    let window = report.budget(Duration::from_secs(20));
+    let note = if window < Duration::from_secs(20) {
         " (--quick: shortened)"
     } else {
         ""
     };
-    let start = WallInstant::now() + StdDuration::from_secs(2);
+    let start = WallInstant::now() + Duration::from_secs(2);
     let end = start + window;
     let (reads, cpu, wall) = std::thread::scope(|s| {
         let hs: Vec<_> = (0..FETCHERS)
@@ -240,7 +240,7 @@ fn measure_scale(report: &mut Report, channels: usize) -> Result<(), String> {
     let first = reads.iter().filter_map(|r| r.first_ns).min().unwrap_or(0);
     let last = reads.iter().map(|r| r.last_ns).max().unwrap_or(0);
     // Rounded: ELOG times sit on the sample grid, not exactly on k * P.
-    let p = PERIOD_MS * 1_000_000;
+    let p = PERIOD_MS as i64 * 1_000_000;
     let expected = (last - first + p / 2) / p + i64::from(records > 0);
     let mut times: Vec<i64> = reads.iter().flat_map(|r| r.times.iter().copied()).collect();
     times.sort_unstable();
@@ -283,7 +283,7 @@ fn hammer(addr: &str, stop: &AtomicBool) {
     let Ok(mut s) = TcpStream::connect(addr) else {
         return;
     };
-    let _ = s.set_read_timeout(Some(StdDuration::from_secs(30)));
+    let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
     let Ok(reader) = s.try_clone() else {
         return;
     };
@@ -307,10 +307,10 @@ fn measure_latency(report: &mut Report) -> Result<(), String> {
     let channels = 64;
     let (server, addr) = start_server(channels)?;
     let mut control = configure(&addr, channels)?;
-    let window = report.budget(StdDuration::from_secs(20));
+    let window = report.budget(Duration::from_secs(20));
     let stop = AtomicBool::new(false);
     let mut samples = std::thread::scope(|s| -> Result<Vec<f64>, String> {
-        let end = WallInstant::now() + window + StdDuration::from_secs(2);
+        let end = WallInstant::now() + window + Duration::from_secs(2);
         let addr = &addr;
         s.spawn(move || fetcher(addr, WallInstant::now(), end));
         for _ in 0..HAMMERERS {
@@ -318,10 +318,10 @@ fn measure_latency(report: &mut Report) -> Result<(), String> {
             s.spawn(move || hammer(addr, stop));
         }
         // Let the hammering start.
-        std::thread::sleep(StdDuration::from_secs(1));
+        std::thread::sleep(Duration::from_secs(1));
         let mut c = TcpStream::connect(addr.as_str()).map_err(|e| e.to_string())?;
         c.set_nodelay(true).map_err(|e| e.to_string())?;
-        c.set_read_timeout(Some(StdDuration::from_secs(30)))
+        c.set_read_timeout(Some(Duration::from_secs(30)))
             .map_err(|e| e.to_string())?;
         let mut reader = BufReader::new(c.try_clone().map_err(|e| e.to_string())?);
         let mut samples = Vec::new();
@@ -341,7 +341,7 @@ fn measure_latency(report: &mut Report) -> Result<(), String> {
                 ));
             }
             samples.push(t.elapsed().as_secs_f64() * 1e3);
-            std::thread::sleep(StdDuration::from_millis(10));
+            std::thread::sleep(Duration::from_millis(10));
         }
         stop.store(true, Ordering::Relaxed);
         Ok(samples)
