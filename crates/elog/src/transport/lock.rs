@@ -121,11 +121,6 @@ impl DeviceLock {
         self.wait_until(timeout, |s| s.may_access(who)).is_some()
     }
 
-    /// Whether `who` may use the device now.
-    pub(crate) fn may_access(&self, who: u64) -> bool {
-        guard(&self.state).may_access(who)
-    }
-
     /// Whether an exclusive lock is held, and how many clients hold a lock.
     pub(crate) fn info(&self) -> (bool, u32) {
         let st = guard(&self.state);

@@ -150,12 +150,23 @@ fn admit(stream: TcpStream, config: &ServerConfig, shared: &Arc<Shared>) -> Opti
 
 /// A running transport server: its listening addresses, and the way to stop
 /// it (dropping the handle stops it too).
-#[derive(Debug)]
 pub struct TransportHandle {
     addrs: Vec<SocketAddr>,
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
+    on_stop: Option<OnStop>,
 }
+
+/// What runs when a transport stops (e.g. unregistering from rpcbind).
+type OnStop = Box<dyn FnOnce() + Send>;
+
+impl std::fmt::Debug for OnStopDebug<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0 { "Some(..)" } else { "None" })
+    }
+}
+
+struct OnStopDebug<'a>(bool, std::marker::PhantomData<&'a ()>);
 
 impl TransportHandle {
     pub(crate) fn new(addrs: Vec<SocketAddr>, shared: Arc<Shared>, threads: Vec<JoinHandle<()>>) -> Self {
@@ -163,7 +174,14 @@ impl TransportHandle {
             addrs,
             shared,
             threads,
+            on_stop: None,
         }
+    }
+
+    /// Runs `f` when the server stops.
+    #[cfg_attr(not(feature = "vxi11"), allow(dead_code))]
+    pub(crate) fn on_stop(&mut self, f: OnStop) {
+        self.on_stop = Some(f);
     }
 
     /// The main listening address (HiSLIP: the one port; VXI-11: the core
@@ -218,6 +236,19 @@ impl TransportHandle {
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
+        if let Some(f) = self.on_stop.take() {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for TransportHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransportHandle")
+            .field("addrs", &self.addrs)
+            .field("connections", &self.connections())
+            .field("on_stop", &OnStopDebug(self.on_stop.is_some(), std::marker::PhantomData))
+            .finish_non_exhaustive()
     }
 }
 
