@@ -4,3 +4,4 @@ pub mod e2e;
 pub mod elog;
 pub mod moku;
 pub mod scpi;
+pub mod transports;
