@@ -18,12 +18,12 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use elog::ElogInstrument;
 use elog::acquisition::{Acquisition, AcquisitionConfig, shared};
 use elog::server::{Server, ServerConfig};
 use elog::source::{ChannelSpec, Simulator};
 use elog::transport::hislip::HislipServer;
 use elog::transport::vxi11::{Portmapper, Vxi11Server};
-use elog::ElogInstrument;
 
 const USAGE: &str = "\
 usage: elog_transports [--raw ADDR] [--hislip ADDR] [--vxi11 ADDR] [--portmapper auto|off|ADDR] [--channel SPEC]...";
@@ -48,7 +48,10 @@ fn parse_args() -> Result<Option<Args>, String> {
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
-        let addr = |name: &str, v: String| v.parse::<SocketAddr>().map_err(|e| format!("{name} {v:?}: {e}"));
+        let addr = |name: &str, v: String| {
+            v.parse::<SocketAddr>()
+                .map_err(|e| format!("{name} {v:?}: {e}"))
+        };
         match a.as_str() {
             "-h" | "--help" => return Ok(None),
             "--raw" => args.raw = addr("--raw", value("--raw")?)?,
@@ -81,14 +84,22 @@ fn run(args: Args) -> Result<(), String> {
     } else {
         Simulator::from_specs(&args.channels)
     };
-    acquisition.add_source(sim).map_err(|e| format!("--channel: {e}"))?;
+    acquisition
+        .add_source(sim)
+        .map_err(|e| format!("--channel: {e}"))?;
     let _running = acquisition
         .start(AcquisitionConfig::default())
         .map_err(|e| format!("starting the acquisition: {e}"))?;
-    let raw = Server::bind(ServerConfig::default().with_listen(args.raw), instrument.clone())
-        .map_err(|e| format!("raw on {}: {e}", args.raw))?;
-    let hislip = HislipServer::bind(ServerConfig::default().with_listen(args.hislip), instrument.clone())
-        .map_err(|e| format!("hislip on {}: {e}", args.hislip))?;
+    let raw = Server::bind(
+        ServerConfig::default().with_listen(args.raw),
+        instrument.clone(),
+    )
+    .map_err(|e| format!("raw on {}: {e}", args.raw))?;
+    let hislip = HislipServer::bind(
+        ServerConfig::default().with_listen(args.hislip),
+        instrument.clone(),
+    )
+    .map_err(|e| format!("hislip on {}: {e}", args.hislip))?;
     let vxi11 = Vxi11Server::bind(
         ServerConfig::default().with_listen(args.vxi11),
         args.portmapper,

@@ -61,7 +61,10 @@ impl Client for Raw {
                     let mut digits = vec![0u8; n];
                     self.0.read_exact(&mut digits).expect("read");
                     out.extend_from_slice(&digits);
-                    let len: usize = std::str::from_utf8(&digits).ok().and_then(|s| s.parse().ok()).unwrap_or(0);
+                    let len: usize = std::str::from_utf8(&digits)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(0);
                     let start = out.len();
                     out.resize(start + len, 0);
                     self.0.read_exact(&mut out[start..]).expect("read");
@@ -93,19 +96,30 @@ impl Hislip {
         let mut sync = TcpStream::connect(addr).expect("connect");
         sync.set_nodelay(true).ok();
         let init = Header::new(kind::INITIALIZE, 0, 0x0200_0000).with_len(7);
-        sync.write_all(&init.encode()).and_then(|()| sync.write_all(b"hislip0")).expect("init");
+        sync.write_all(&init.encode())
+            .and_then(|()| sync.write_all(b"hislip0"))
+            .expect("init");
         let h = hs_recv(&mut sync, &mut Vec::new());
         let mut asy = TcpStream::connect(addr).expect("connect");
-        asy.write_all(&Header::new(kind::ASYNC_INITIALIZE, 0, h.param & 0xffff).encode()).expect("async init");
+        asy.write_all(&Header::new(kind::ASYNC_INITIALIZE, 0, h.param & 0xffff).encode())
+            .expect("async init");
         hs_recv(&mut asy, &mut Vec::new());
-        Self { sync, _async: asy, id: 0xffff_ff00 }
+        Self {
+            sync,
+            _async: asy,
+            id: 0xffff_ff00,
+        }
     }
 }
 
 impl Client for Hislip {
     fn query(&mut self, msg: &[u8]) -> Vec<u8> {
         let mut m = Vec::with_capacity(16 + msg.len() + 1);
-        m.extend_from_slice(&Header::new(kind::DATA_END, 0, self.id).with_len(msg.len() as u64 + 1).encode());
+        m.extend_from_slice(
+            &Header::new(kind::DATA_END, 0, self.id)
+                .with_len(msg.len() as u64 + 1)
+                .encode(),
+        );
         m.extend_from_slice(msg);
         m.push(b'\n');
         self.sync.write_all(&m).expect("write");
@@ -126,7 +140,17 @@ impl Vxi11 {
     fn call(&mut self, proc_: u32, args: &Writer) -> Vec<u8> {
         self.xid += 1;
         let mut w = Writer::default();
-        w.u32(0).u32(self.xid).u32(0).u32(2).u32(CORE_PROG).u32(1).u32(proc_).u32(0).u32(0).u32(0).u32(0);
+        w.u32(0)
+            .u32(self.xid)
+            .u32(0)
+            .u32(2)
+            .u32(CORE_PROG)
+            .u32(1)
+            .u32(proc_)
+            .u32(0)
+            .u32(0)
+            .u32(0)
+            .u32(0);
         w.buf.extend_from_slice(&args.buf);
         let len = u32::try_from(w.buf.len() - 4).unwrap_or(0);
         w.buf[..4].copy_from_slice(&(LAST_FRAGMENT | len).to_be_bytes());
@@ -164,12 +188,21 @@ impl Client for Vxi11 {
         let mut data = msg.to_vec();
         data.push(b'\n');
         let mut a = Writer::default();
-        a.i32(self.lid).u32(10_000).u32(0).u32(flags::END).opaque(&data);
+        a.i32(self.lid)
+            .u32(10_000)
+            .u32(0)
+            .u32(flags::END)
+            .opaque(&data);
         self.call(11, &a);
         let mut out = Vec::new();
         loop {
             let mut a = Writer::default();
-            a.i32(self.lid).u32(1 << 20).u32(10_000).u32(0).u32(0).u32(0);
+            a.i32(self.lid)
+                .u32(1 << 20)
+                .u32(10_000)
+                .u32(0)
+                .u32(0)
+                .u32(0);
             let r = self.call(12, &a);
             let mut rd = Reader::new(&r);
             let _err = rd.u32();
@@ -194,9 +227,14 @@ fn instrument() -> (SharedInstrument, Acquisition) {
     let instrument = shared(ElogInstrument::default());
     let mut acq = Acquisition::new(Arc::clone(&instrument));
     let specs: Vec<ChannelSpec> = (0..CHANNELS)
-        .map(|i| format!("AI {}/{}={}@100", i / 8 + 1, i % 8 + 1, "const:1.5").parse().expect("spec"))
+        .map(|i| {
+            format!("AI {}/{}={}@100", i / 8 + 1, i % 8 + 1, "const:1.5")
+                .parse()
+                .expect("spec")
+        })
         .collect();
-    acq.add_source(Simulator::from_specs(&specs)).expect("source");
+    acq.add_source(Simulator::from_specs(&specs))
+        .expect("source");
     (instrument, acq)
 }
 
@@ -208,13 +246,17 @@ fn sides() -> Vec<Side> {
         let (inst, acquisition) = instrument();
         let (client, servers): (Box<dyn Client>, _) = match name {
             "raw" => {
-                let h = Server::bind(config.clone(), inst).and_then(Server::spawn).expect("raw");
+                let h = Server::bind(config.clone(), inst)
+                    .and_then(Server::spawn)
+                    .expect("raw");
                 let c = TcpStream::connect(h.local_addr()).expect("connect");
                 c.set_nodelay(true).ok();
                 (Box::new(Raw(c)), (Some(h), None))
             }
             "hislip" => {
-                let h = HislipServer::bind(config.clone(), inst).and_then(HislipServer::spawn).expect("hislip");
+                let h = HislipServer::bind(config.clone(), inst)
+                    .and_then(HislipServer::spawn)
+                    .expect("hislip");
                 (Box::new(Hislip::open(h.local_addr())), (None, Some(h)))
             }
             _ => {
@@ -238,7 +280,9 @@ fn sides() -> Vec<Side> {
 /// Runs the transport figures.
 pub fn run(report: &mut Report) {
     let mut sides = sides();
-    let items: Vec<String> = (0..CHANNELS).map(|i| format!("\"AI {}/{}\"", i / 8 + 1, i % 8 + 1)).collect();
+    let items: Vec<String> = (0..CHANNELS)
+        .map(|i| format!("\"AI {}/{}\"", i / 8 + 1, i % 8 + 1))
+        .collect();
     let setup = format!(
         ":ELOG:ITEM {};:ELOG:CALC AVG,MIN,MAX,RMS;:ELOG:FORM BIN_INTEL;:ELOG:TIM ELOG;:ELOG:STAR;*OPC?",
         items.join(",")
@@ -271,8 +315,20 @@ pub fn run(report: &mut Report) {
         &format!("raw socket, {size} B answers"),
         mib(best[0]),
     );
-    report.add("transports.fetch_bin_intel.hislip_mib_per_s", mib(best[1]), "MiB/s", "raw socket, same run (goal >= 0.8)", mib(best[0]));
-    report.add("transports.fetch_bin_intel.vxi11_mib_per_s", mib(best[2]), "MiB/s", "raw socket, same run", mib(best[0]));
+    report.add(
+        "transports.fetch_bin_intel.hislip_mib_per_s",
+        mib(best[1]),
+        "MiB/s",
+        "raw socket, same run (goal >= 0.8)",
+        mib(best[0]),
+    );
+    report.add(
+        "transports.fetch_bin_intel.vxi11_mib_per_s",
+        mib(best[2]),
+        "MiB/s",
+        "raw socket, same run",
+        mib(best[0]),
+    );
     // Small-query round trips.
     let budget = report.budget(Duration::from_secs(2));
     let mut rates = [0.0f64; 3];
@@ -282,7 +338,25 @@ pub fn run(report: &mut Report) {
             debug_assert_eq!(a, b"1\n");
         });
     }
-    report.add("transports.opc_round_trip.raw_per_s", rates[0], "msgs/s", "raw socket", rates[0]);
-    report.add("transports.opc_round_trip.hislip_per_s", rates[1], "msgs/s", "raw socket, same run", rates[0]);
-    report.add("transports.opc_round_trip.vxi11_per_s", rates[2], "msgs/s", "raw socket, same run", rates[0]);
+    report.add(
+        "transports.opc_round_trip.raw_per_s",
+        rates[0],
+        "msgs/s",
+        "raw socket",
+        rates[0],
+    );
+    report.add(
+        "transports.opc_round_trip.hislip_per_s",
+        rates[1],
+        "msgs/s",
+        "raw socket, same run",
+        rates[0],
+    );
+    report.add(
+        "transports.opc_round_trip.vxi11_per_s",
+        rates[2],
+        "msgs/s",
+        "raw socket, same run",
+        rates[0],
+    );
 }

@@ -45,7 +45,10 @@ impl embedded_io::Write for Socket {
 fn embedded_pair(
     rig: &Rig,
     limits: ConnectionLimits,
-) -> (TcpStream, std::thread::JoinHandle<Result<Ended, ServeError<embedded_io::ErrorKind>>>) {
+) -> (
+    TcpStream,
+    std::thread::JoinHandle<Result<Ended, ServeError<embedded_io::ErrorKind>>>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let instrument = Arc::clone(&rig.instrument);
@@ -72,7 +75,8 @@ fn embedded_pair(
         }
     });
     let c = TcpStream::connect(addr).unwrap();
-    c.set_read_timeout(Some(StdDuration::from_secs(60))).unwrap();
+    c.set_read_timeout(Some(StdDuration::from_secs(60)))
+        .unwrap();
     (c, t)
 }
 
@@ -111,7 +115,11 @@ fn serves_the_same_answers_as_the_raw_socket() {
     c.shutdown(std::net::Shutdown::Write).unwrap();
     assert_eq!(t.join().unwrap(), Ok(Ended::Eof));
     let mut r2 = rig.connect();
-    assert_eq!(r2.ask(":ELOG:STAT?"), "RUNNING", "the cut :ELOG:STOP never ran");
+    assert_eq!(
+        r2.ask(":ELOG:STAT?"),
+        "RUNNING",
+        "the cut :ELOG:STOP never ran"
+    );
 }
 
 #[test]

@@ -14,16 +14,19 @@ use common::{Rig, simulated};
 use elog::acquisition::SharedInstrument;
 use elog::server::ServerConfig;
 use elog::transport::TransportHandle;
-use elog::transport::hislip::header::{Header, fatal_code, error_code, kind};
+use elog::transport::hislip::header::{Header, error_code, fatal_code, kind};
 use elog::transport::hislip::{self, HislipServer};
 
 const TWO: &[&str] = &["AI 1/1=const:1.0@1000", "AI 1/2=const:-2.5@1000"];
 
 fn serve(instrument: SharedInstrument, config: ServerConfig) -> TransportHandle {
-    HislipServer::bind(config.with_listen("127.0.0.1:0".parse().unwrap()), instrument)
-        .unwrap()
-        .spawn()
-        .unwrap()
+    HislipServer::bind(
+        config.with_listen("127.0.0.1:0".parse().unwrap()),
+        instrument,
+    )
+    .unwrap()
+    .spawn()
+    .unwrap()
 }
 
 fn send(s: &mut TcpStream, k: u8, control: u8, param: u32, payload: &[u8]) {
@@ -53,7 +56,8 @@ struct Hs {
 
 fn connect(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(StdDuration::from_secs(60))).unwrap();
+    s.set_read_timeout(Some(StdDuration::from_secs(60)))
+        .unwrap();
     s
 }
 
@@ -111,7 +115,10 @@ impl Hs {
     }
 
     fn ask(&mut self, msg: &str) -> String {
-        String::from_utf8(self.query(msg)).unwrap().trim_end().to_owned()
+        String::from_utf8(self.query(msg))
+            .unwrap()
+            .trim_end()
+            .to_owned()
     }
 
     fn async_query(&mut self, k: u8, control: u8, param: u32, payload: &[u8]) -> (Header, Vec<u8>) {
@@ -147,7 +154,13 @@ impl Hs {
     fn device_clear(&mut self, overlap: bool) -> u8 {
         let (h, _) = self.async_query(kind::ASYNC_DEVICE_CLEAR, 0, 0, b"");
         assert_eq!(h.kind, kind::ASYNC_DEVICE_CLEAR_ACKNOWLEDGE);
-        send(&mut self.sync, kind::DEVICE_CLEAR_COMPLETE, u8::from(overlap), 0, b"");
+        send(
+            &mut self.sync,
+            kind::DEVICE_CLEAR_COMPLETE,
+            u8::from(overlap),
+            0,
+            b"",
+        );
         let (h, _) = recv(&mut self.sync).unwrap();
         assert_eq!(h.kind, kind::DEVICE_CLEAR_ACKNOWLEDGE);
         self.id = 0xffff_ff00;
@@ -181,7 +194,11 @@ fn data_split_over_messages_and_end_without_lf() {
     let mut c = Hs::open(srv.local_addr(), 0x0100);
     send(&mut c.sync, kind::DATA, 0, c.id, b"*ID");
     let id = c.write(b"N?");
-    assert!(String::from_utf8(c.read(id)).unwrap().starts_with("elog,ELOG,"));
+    assert!(
+        String::from_utf8(c.read(id))
+            .unwrap()
+            .starts_with("elog,ELOG,")
+    );
     // Two queries in one message: one answer message.
     assert_eq!(c.ask("*OPC?;*OPC?"), "1;1");
     assert_eq!(c.ask("SYST:ERR?"), "0,\"No error\"");
@@ -193,7 +210,10 @@ fn elog_flow_matches_the_raw_socket() {
     let mut raw_rig = Rig::new(TWO);
     let mut h = Hs::open(srv.local_addr(), 0x0100);
     let mut r = raw_rig.connect();
-    for (i, format) in ["ASCii", "BIN_INTEL", "BIN_MOTOROLA"].into_iter().enumerate() {
+    for (i, format) in ["ASCii", "BIN_INTEL", "BIN_MOTOROLA"]
+        .into_iter()
+        .enumerate()
+    {
         let setup = format!(
             ":ELOG:ITEM \"AI 1/1\",\"AI 1/2\";:ELOG:CALC AVG,MAX;:ELOG:FORM {format};:ELOG:TIM ELOG"
         );
@@ -201,7 +221,11 @@ fn elog_flow_matches_the_raw_socket() {
         r.send(&setup);
         h.write(b":ELOG:STAR\n");
         r.send(":ELOG:STAR");
-        assert_eq!(h.ask("*OPC?"), "1", "configured before the acquisition steps");
+        assert_eq!(
+            h.ask("*OPC?"),
+            "1",
+            "configured before the acquisition steps"
+        );
         let until = 250 * (i64::try_from(i).unwrap() + 1);
         rig_h.step_ms(until);
         raw_rig.step_ms(until);
@@ -245,7 +269,11 @@ fn device_clear_drops_the_partial_message_and_sets_the_mode() {
     send(&mut c.sync, kind::DATA, 0, c.id, b":NOPE");
     assert_eq!(c.device_clear(true), 1, "overlapped mode accepted");
     assert!(c.ask("*IDN?").starts_with("elog,"));
-    assert_eq!(c.ask("SYST:ERR?"), "0,\"No error\"", "the cut message never ran");
+    assert_eq!(
+        c.ask("SYST:ERR?"),
+        "0,\"No error\"",
+        "the cut message never ran"
+    );
     assert_eq!(c.device_clear(false), 0, "back to synchronized");
     assert_eq!(c.ask("*OPC?"), "1");
 }
@@ -259,7 +287,11 @@ fn exclusive_and_shared_locks() {
     assert_eq!(b.unlock(), 3, "nothing to release");
     assert_eq!(a.lock(0, b""), 1);
     assert_eq!(b.lock(0, b""), 0, "held by a");
-    assert_eq!(b.lock(50, b"k"), 0, "a shared lock waits for the exclusive one");
+    assert_eq!(
+        b.lock(50, b"k"),
+        0,
+        "a shared lock waits for the exclusive one"
+    );
     assert_eq!(b.lock_info(), (1, 1));
     assert!(a.ask("*IDN?").starts_with("elog,"), "the holder is served");
     // b's query waits for the lock; a releases it from another thread.
@@ -281,7 +313,12 @@ fn exclusive_and_shared_locks() {
 fn maximum_message_size_and_long_answers() {
     let (mut rig, srv) = rig(TWO, ServerConfig::default().with_max_input(4096));
     let mut c = Hs::open(srv.local_addr(), 0x0100);
-    let (h, p) = c.async_query(kind::ASYNC_MAXIMUM_MESSAGE_SIZE, 0, 0, &(16u64 + 100).to_be_bytes());
+    let (h, p) = c.async_query(
+        kind::ASYNC_MAXIMUM_MESSAGE_SIZE,
+        0,
+        0,
+        &(16u64 + 100).to_be_bytes(),
+    );
     assert_eq!(h.kind, kind::ASYNC_MAXIMUM_MESSAGE_SIZE_RESPONSE);
     assert_eq!(u64::from_be_bytes(p.try_into().unwrap()), 4096 + 16);
     c.write(b":ELOG:ITEM \"AI 1/1\";:ELOG:TIM ELOG;:ELOG:STAR\n");
@@ -306,49 +343,77 @@ fn maximum_message_size_and_long_answers() {
     // A message beyond our maximum: Error "message too large", still serving.
     send(&mut c.sync, kind::DATA_END, 0, c.id, &vec![b'A'; 5000]);
     let (h, _) = recv(&mut c.sync).unwrap();
-    assert_eq!((h.kind, h.control), (kind::ERROR, error_code::MESSAGE_TOO_LARGE));
+    assert_eq!(
+        (h.kind, h.control),
+        (kind::ERROR, error_code::MESSAGE_TOO_LARGE)
+    );
     assert_eq!(c.ask("*OPC?"), "1");
 }
 
 #[test]
 fn malformed_messages() {
-    let (_rig, srv) = rig(&[], ServerConfig::default().with_max_input(1024).with_max_discard(1024));
+    let (_rig, srv) = rig(
+        &[],
+        ServerConfig::default()
+            .with_max_input(1024)
+            .with_max_discard(1024),
+    );
     let addr = srv.local_addr();
     // A bad prologue: FatalError "poorly formed header", then closed.
     let mut s = connect(addr);
     s.write_all(b"XX\0\0\0\0\0\0\0\0\0\0\0\0\0\0").unwrap();
     let (h, _) = recv(&mut s).unwrap();
-    assert_eq!((h.kind, h.control), (kind::FATAL_ERROR, fatal_code::POORLY_FORMED_HEADER));
+    assert_eq!(
+        (h.kind, h.control),
+        (kind::FATAL_ERROR, fatal_code::POORLY_FORMED_HEADER)
+    );
     assert!(recv(&mut s).is_none());
     // Data before Initialize.
     let mut s = connect(addr);
     send(&mut s, kind::DATA_END, 0, 0, b"*IDN?\n");
     let (h, _) = recv(&mut s).unwrap();
-    assert_eq!((h.kind, h.control), (kind::FATAL_ERROR, fatal_code::INVALID_INITIALIZATION));
+    assert_eq!(
+        (h.kind, h.control),
+        (kind::FATAL_ERROR, fatal_code::INVALID_INITIALIZATION)
+    );
     // AsyncInitialize for a session that does not exist.
     let mut s = connect(addr);
     send(&mut s, kind::ASYNC_INITIALIZE, 0, 0xbeef, b"");
     let (h, _) = recv(&mut s).unwrap();
-    assert_eq!((h.kind, h.control), (kind::FATAL_ERROR, fatal_code::INVALID_INITIALIZATION));
+    assert_eq!(
+        (h.kind, h.control),
+        (kind::FATAL_ERROR, fatal_code::INVALID_INITIALIZATION)
+    );
     // Data on a session without its asynchronous channel.
     let mut s = connect(addr);
     send(&mut s, kind::INITIALIZE, 0, 0x0100_0000, b"hislip0");
     recv(&mut s).unwrap();
     send(&mut s, kind::DATA_END, 0, 0, b"*IDN?\n");
     let (h, _) = recv(&mut s).unwrap();
-    assert_eq!((h.kind, h.control), (kind::FATAL_ERROR, fatal_code::NO_BOTH_CHANNELS));
+    assert_eq!(
+        (h.kind, h.control),
+        (kind::FATAL_ERROR, fatal_code::NO_BOTH_CHANNELS)
+    );
     // Unknown and vendor message types: Error, and the session goes on.
     let mut c = Hs::open(addr, 0x0100);
     send(&mut c.sync, 99, 0, 0, b"abc");
     let (h, _) = recv(&mut c.sync).unwrap();
-    assert_eq!((h.kind, h.control), (kind::ERROR, error_code::UNRECOGNIZED_MESSAGE_TYPE));
+    assert_eq!(
+        (h.kind, h.control),
+        (kind::ERROR, error_code::UNRECOGNIZED_MESSAGE_TYPE)
+    );
     send(&mut c.asy, 200, 0, 0, b"");
     let (h, _) = recv(&mut c.asy).unwrap();
-    assert_eq!((h.kind, h.control), (kind::ERROR, error_code::UNRECOGNIZED_VENDOR_MESSAGE));
+    assert_eq!(
+        (h.kind, h.control),
+        (kind::ERROR, error_code::UNRECOGNIZED_VENDOR_MESSAGE)
+    );
     assert_eq!(c.ask("*OPC?"), "1");
     // A payload announced far beyond what may be skipped: FatalError, closed.
     send(&mut c.sync, kind::DATA_END, 0, c.id, b"");
-    c.sync.write_all(&Header::new(kind::DATA, 0, 0).with_len(u64::MAX).encode()).unwrap();
+    c.sync
+        .write_all(&Header::new(kind::DATA, 0, 0).with_len(u64::MAX).encode())
+        .unwrap();
     loop {
         match recv(&mut c.sync) {
             Some((h, _)) if h.kind == kind::FATAL_ERROR => break,
@@ -365,11 +430,19 @@ fn malformed_messages() {
 #[test]
 fn limits_of_the_raw_server_apply() {
     let (instrument, _acq) = simulated(&[]);
-    let srv = serve(Arc::clone(&instrument), ServerConfig::default().with_allow_list(vec!["10.9.9.9".parse().unwrap()]));
+    let srv = serve(
+        Arc::clone(&instrument),
+        ServerConfig::default().with_allow_list(vec!["10.9.9.9".parse().unwrap()]),
+    );
     let mut s = connect(srv.local_addr());
     send(&mut s, kind::INITIALIZE, 0, 0x0100_0000, b"hislip0");
     assert!(recv(&mut s).is_none(), "not on the allow-list");
-    let srv = serve(instrument, ServerConfig::default().with_max_input(64).with_max_discard(100));
+    let srv = serve(
+        instrument,
+        ServerConfig::default()
+            .with_max_input(64)
+            .with_max_discard(100),
+    );
     let mut c = Hs::open(srv.local_addr(), 0x0100);
     // An overlong program message in pieces: -363 and resynchronised.
     send(&mut c.sync, kind::DATA, 0, c.id, &[b'A'; 60]);

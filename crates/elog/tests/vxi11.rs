@@ -30,12 +30,20 @@ struct Rpc {
 impl Rpc {
     fn connect(addr: SocketAddr, prog: u32) -> Rpc {
         let s = TcpStream::connect(addr).unwrap();
-        s.set_read_timeout(Some(StdDuration::from_secs(60))).unwrap();
-        Rpc { s, prog, vers: if prog == PMAP_PROG { 2 } else { 1 }, xid: 0 }
+        s.set_read_timeout(Some(StdDuration::from_secs(60)))
+            .unwrap();
+        Rpc {
+            s,
+            prog,
+            vers: if prog == PMAP_PROG { 2 } else { 1 },
+            xid: 0,
+        }
     }
 
     fn send_record(&mut self, body: &[u8]) {
-        let mut rec = (LAST_FRAGMENT | u32::try_from(body.len()).unwrap()).to_be_bytes().to_vec();
+        let mut rec = (LAST_FRAGMENT | u32::try_from(body.len()).unwrap())
+            .to_be_bytes()
+            .to_vec();
         rec.extend_from_slice(body);
         self.s.write_all(&rec).unwrap();
     }
@@ -56,10 +64,22 @@ impl Rpc {
     }
 
     /// A call; the accept status and the result bytes.
-    fn call_raw(&mut self, rpcvers: u32, prog: u32, vers: u32, proc_: u32, args: &[u8]) -> (u32, Vec<u8>) {
+    fn call_raw(
+        &mut self,
+        rpcvers: u32,
+        prog: u32,
+        vers: u32,
+        proc_: u32,
+        args: &[u8],
+    ) -> (u32, Vec<u8>) {
         self.xid += 1;
         let mut w = Writer::default();
-        w.u32(self.xid).u32(0).u32(rpcvers).u32(prog).u32(vers).u32(proc_);
+        w.u32(self.xid)
+            .u32(0)
+            .u32(rpcvers)
+            .u32(prog)
+            .u32(vers)
+            .u32(proc_);
         w.u32(0).opaque(&[]).u32(0).opaque(&[]);
         w.buf.extend_from_slice(args);
         self.send_record(&w.buf);
@@ -89,7 +109,9 @@ fn w() -> Writer {
 }
 
 fn u32s(b: &[u8]) -> Vec<u32> {
-    b.chunks_exact(4).map(|c| u32::from_be_bytes(c.try_into().unwrap())).collect()
+    b.chunks_exact(4)
+        .map(|c| u32::from_be_bytes(c.try_into().unwrap()))
+        .collect()
 }
 
 /// A VXI-11 client on one link.
@@ -126,13 +148,21 @@ impl Dev {
     }
 
     fn write(&mut self, msg: &str) {
-        assert_eq!(self.write_flags(format!("{msg}\n").as_bytes(), flags::END), 0);
+        assert_eq!(
+            self.write_flags(format!("{msg}\n").as_bytes(), flags::END),
+            0
+        );
     }
 
     /// One device_read: (error, reason, data).
     fn read_once(&mut self, size: u32, f: u32, term: u8) -> (u32, u32, Vec<u8>) {
         let mut a = w();
-        a.i32(self.lid).u32(size).u32(1000).u32(0).u32(f).u32(u32::from(term));
+        a.i32(self.lid)
+            .u32(size)
+            .u32(1000)
+            .u32(0)
+            .u32(f)
+            .u32(u32::from(term));
         let res = self.core.call(p::DEVICE_READ, &a);
         let mut r = Reader::new(&res);
         let e = r.u32().unwrap();
@@ -160,7 +190,10 @@ impl Dev {
     }
 
     fn ask(&mut self, msg: &str) -> String {
-        String::from_utf8(self.query(msg)).unwrap().trim_end().to_owned()
+        String::from_utf8(self.query(msg))
+            .unwrap()
+            .trim_end()
+            .to_owned()
     }
 
     fn generic(&mut self, proc_: u32) -> Vec<u32> {
@@ -171,7 +204,13 @@ impl Dev {
 
     fn lock(&mut self, wait_ms: Option<u32>) -> u32 {
         let mut a = w();
-        a.i32(self.lid).u32(if wait_ms.is_some() { flags::WAITLOCK } else { 0 }).u32(wait_ms.unwrap_or(0));
+        a.i32(self.lid)
+            .u32(if wait_ms.is_some() {
+                flags::WAITLOCK
+            } else {
+                0
+            })
+            .u32(wait_ms.unwrap_or(0));
         u32s(&self.core.call(p::DEVICE_LOCK, &a))[0]
     }
 
@@ -227,7 +266,11 @@ fn end_and_termination_character() {
     assert_eq!(d.max_recv as usize, elog::server::DEFAULT_MAX_INPUT);
     // A message in two writes, the last with END and no LF.
     assert_eq!(d.write_flags(b"*ID", 0), 0);
-    assert_eq!(d.read_once(100, 0, 0).0, error::IO_TIMEOUT, "nothing to read yet");
+    assert_eq!(
+        d.read_once(100, 0, 0).0,
+        error::IO_TIMEOUT,
+        "nothing to read yet"
+    );
     assert_eq!(d.write_flags(b"N?", flags::END), 0);
     let idn = d.read();
     assert!(idn.starts_with(b"elog,ELOG,") && idn.ends_with(b"\n"));
@@ -255,7 +298,10 @@ fn elog_flow_matches_the_raw_socket() {
     let mut raw_rig = Rig::new(TWO);
     let mut d = Dev::open(srv.local_addr());
     let mut r = raw_rig.connect();
-    for (i, format) in ["ASCii", "BIN_INTEL", "BIN_MOTOROLA"].into_iter().enumerate() {
+    for (i, format) in ["ASCii", "BIN_INTEL", "BIN_MOTOROLA"]
+        .into_iter()
+        .enumerate()
+    {
         let setup = format!(
             ":ELOG:ITEM \"AI 1/1\",\"AI 1/2\";:ELOG:CALC AVG,MAX;:ELOG:FORM {format};:ELOG:TIM ELOG;:ELOG:STAR"
         );
@@ -283,7 +329,11 @@ fn readstb_clear_and_abort() {
     d.write("*IDN?");
     assert_eq!(d.generic(p::DEVICE_READSTB), [0, 0x10], "MAV");
     assert_eq!(d.generic(p::DEVICE_CLEAR), [0]);
-    assert_eq!(d.generic(p::DEVICE_READSTB), [0, 0], "the answer was dropped");
+    assert_eq!(
+        d.generic(p::DEVICE_READSTB),
+        [0, 0],
+        "the answer was dropped"
+    );
     assert_eq!(d.read_once(100, 0, 0).0, error::IO_TIMEOUT);
     d.write("*ESE 255;:NOPE");
     assert_eq!(d.generic(p::DEVICE_READSTB), [0, 0x24]);
@@ -329,7 +379,11 @@ fn locks_between_links() {
     assert_eq!(u32s(&c.call(p::CREATE_LINK, &args))[0], 0);
     assert_eq!(b.lock(None), error::DEVICE_LOCKED);
     drop(c);
-    assert_eq!(b.lock(Some(60_000)), 0, "the lock came back when its link went");
+    assert_eq!(
+        b.lock(Some(60_000)),
+        0,
+        "the lock came back when its link went"
+    );
 }
 
 #[test]
@@ -343,26 +397,43 @@ fn malformed_rpc_gets_rpc_errors() {
     assert_eq!((acc, u32s(&res)), (accept::PROG_MISMATCH, vec![1, 1]));
     assert_eq!(c.call_raw(2, CORE_PROG, 1, 77, &[]).0, accept::PROC_UNAVAIL);
     let (acc, res) = c.call_raw(3, CORE_PROG, 1, 0, &[]);
-    assert_eq!((acc, u32s(&res)), (u32::MAX, vec![0, 2, 2]), "RPC_MISMATCH 2..2");
+    assert_eq!(
+        (acc, u32s(&res)),
+        (u32::MAX, vec![0, 2, 2]),
+        "RPC_MISMATCH 2..2"
+    );
     // Truncated arguments, and a write longer than maxRecvSize.
-    assert_eq!(c.call_raw(2, CORE_PROG, 1, p::CREATE_LINK, &[0, 0]).0, accept::GARBAGE_ARGS);
+    assert_eq!(
+        c.call_raw(2, CORE_PROG, 1, p::CREATE_LINK, &[0, 0]).0,
+        accept::GARBAGE_ARGS
+    );
     let mut a = w();
     a.i32(1).u32(0).u32(0).u32(8).opaque(&[b'A'; 1000]);
     a.buf.truncate(a.buf.len() - 500);
-    assert_eq!(c.call_raw(2, CORE_PROG, 1, p::DEVICE_WRITE, &a.buf).0, accept::GARBAGE_ARGS);
+    assert_eq!(
+        c.call_raw(2, CORE_PROG, 1, p::DEVICE_WRITE, &a.buf).0,
+        accept::GARBAGE_ARGS
+    );
     // An unknown link and a non-inst device name.
     let mut a = w();
     a.i32(42).u32(0).u32(0).u32(0);
-    assert_eq!(u32s(&c.call(p::DEVICE_READSTB, &a)), [error::INVALID_LINK, 0]);
+    assert_eq!(
+        u32s(&c.call(p::DEVICE_READSTB, &a)),
+        [error::INVALID_LINK, 0]
+    );
     let mut a = w();
     a.i32(1).u32(0).u32(0).opaque(b"gpib0,5");
-    assert_eq!(u32s(&c.call(p::CREATE_LINK, &a))[0], error::DEVICE_NOT_ACCESSIBLE);
+    assert_eq!(
+        u32s(&c.call(p::CREATE_LINK, &a))[0],
+        error::DEVICE_NOT_ACCESSIBLE
+    );
     // A header too short to hold an xid closes the connection...
     c.send_record(&[1, 2]);
     assert!(c.recv_record().is_none());
     // ...and so does a record beyond the bound.
     let mut c = Rpc::connect(srv.local_addr(), CORE_PROG);
-    c.s.write_all(&(LAST_FRAGMENT | 0x7fff_0000).to_be_bytes()).unwrap();
+    c.s.write_all(&(LAST_FRAGMENT | 0x7fff_0000).to_be_bytes())
+        .unwrap();
     assert!(c.recv_record().is_none());
     let mut d = Dev::open(srv.local_addr());
     assert_eq!(d.ask("*OPC?"), "1", "still serving");

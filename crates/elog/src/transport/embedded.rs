@@ -109,7 +109,12 @@ impl<const IN: usize, const RX: usize> EmbeddedServer<IN, RX> {
 
     /// Runs the first `n` bytes of [`rx_buf`](Self::rx_buf) and returns the
     /// verdict and the answers to write (valid until the next call).
-    pub fn process(&mut self, n: usize, tree: &ElogTree, device: &mut ElogInstrument) -> (Verdict, &[u8]) {
+    pub fn process(
+        &mut self,
+        n: usize,
+        tree: &ElogTree,
+        device: &mut ElogInstrument,
+    ) -> (Verdict, &[u8]) {
         self.out.clear();
         let n = n.min(RX);
         let v = self.link.input(&self.rx[..n], tree, device, &mut self.out);

@@ -66,7 +66,9 @@ impl DeviceLock {
 
     /// Takes the exclusive lock within `timeout`.
     pub(crate) fn lock_exclusive(&self, who: u64, timeout: Duration) -> bool {
-        match self.wait_until(timeout, |s| s.exclusive.is_none_or(|o| o == who) && s.shared.iter().all(|&h| h == who)) {
+        match self.wait_until(timeout, |s| {
+            s.exclusive.is_none_or(|o| o == who) && s.shared.iter().all(|&h| h == who)
+        }) {
             Some(mut st) => {
                 st.exclusive = Some(who);
                 true
@@ -130,6 +132,9 @@ impl DeviceLock {
         {
             holders.push(e);
         }
-        (st.exclusive.is_some(), u32::try_from(holders.len()).unwrap_or(u32::MAX))
+        (
+            st.exclusive.is_some(),
+            u32::try_from(holders.len()).unwrap_or(u32::MAX),
+        )
     }
 }

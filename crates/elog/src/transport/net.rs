@@ -169,7 +169,11 @@ impl std::fmt::Debug for OnStopDebug<'_> {
 struct OnStopDebug<'a>(bool, std::marker::PhantomData<&'a ()>);
 
 impl TransportHandle {
-    pub(crate) fn new(addrs: Vec<SocketAddr>, shared: Arc<Shared>, threads: Vec<JoinHandle<()>>) -> Self {
+    pub(crate) fn new(
+        addrs: Vec<SocketAddr>,
+        shared: Arc<Shared>,
+        threads: Vec<JoinHandle<()>>,
+    ) -> Self {
         Self {
             addrs,
             shared,
@@ -247,7 +251,10 @@ impl std::fmt::Debug for TransportHandle {
         f.debug_struct("TransportHandle")
             .field("addrs", &self.addrs)
             .field("connections", &self.connections())
-            .field("on_stop", &OnStopDebug(self.on_stop.is_some(), std::marker::PhantomData))
+            .field(
+                "on_stop",
+                &OnStopDebug(self.on_stop.is_some(), std::marker::PhantomData),
+            )
             .finish_non_exhaustive()
     }
 }

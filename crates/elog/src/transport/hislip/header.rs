@@ -164,7 +164,10 @@ mod tests {
         assert_eq!(&b[..4], b"HS\x07\x01");
         assert_eq!(Header::decode(&b), Ok(h));
         assert_eq!(Header::decode(&b[..15]), Err(HeaderError::Short));
-        assert_eq!(Header::decode(b"XS\0\0\0\0\0\0\0\0\0\0\0\0\0\0"), Err(HeaderError::Prologue));
+        assert_eq!(
+            Header::decode(b"XS\0\0\0\0\0\0\0\0\0\0\0\0\0\0"),
+            Err(HeaderError::Prologue)
+        );
         assert_eq!(negotiate(0x0100), 0x0100);
         assert_eq!(negotiate(0x0301), SERVER_VERSION);
     }

@@ -36,7 +36,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use self::header::{Header, HEADER_LEN, error_code, fatal_code, kind, negotiate};
+use self::header::{HEADER_LEN, Header, error_code, fatal_code, kind, negotiate};
 use super::Link;
 use super::lock::{DeviceLock, Released};
 use super::net::{self, Conn, Shared, TransportHandle, guard, read_full};
@@ -48,7 +48,8 @@ use crate::server::ServerConfig;
 /// The IANA HiSLIP port.
 pub const HISLIP_PORT: u16 = 4880;
 /// The default listen address: the HiSLIP port on the loopback interface.
-pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), HISLIP_PORT);
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), HISLIP_PORT);
 /// The vendor id this server sends in `AsyncInitializeResponse` ("EL").
 pub const VENDOR_ID: u16 = u16::from_be_bytes(*b"EL");
 /// The longest `Initialize` sub-address or `AsyncLock` key accepted.
@@ -156,7 +157,11 @@ fn send(stream: &mut TcpStream, h: Header, payload: &[u8]) -> io::Result<()> {
 }
 
 fn fatal(stream: &mut TcpStream, code: u8, text: &str) {
-    let _ = send(stream, Header::new(kind::FATAL_ERROR, code, 0), text.as_bytes());
+    let _ = send(
+        stream,
+        Header::new(kind::FATAL_ERROR, code, 0),
+        text.as_bytes(),
+    );
     let _ = stream.flush();
 }
 
@@ -166,7 +171,12 @@ fn error(stream: &mut TcpStream, code: u8, text: &str) -> io::Result<()> {
 
 /// Reads a payload of at most `max` bytes into `buf`; `Ok(false)` if it is
 /// longer (then nothing was read).
-fn read_payload(stream: &mut TcpStream, h: &Header, max: u64, buf: &mut Vec<u8>) -> io::Result<bool> {
+fn read_payload(
+    stream: &mut TcpStream,
+    h: &Header,
+    max: u64,
+    buf: &mut Vec<u8>,
+) -> io::Result<bool> {
     if h.len > max {
         return Ok(false);
     }
@@ -236,7 +246,13 @@ fn serve(ctx: &Arc<Ctx>, mut conn: Conn) {
     }
     let h = match Header::decode(&hb) {
         Ok(h) => h,
-        Err(_) => return fatal(&mut conn.stream, fatal_code::POORLY_FORMED_HEADER, "bad prologue"),
+        Err(_) => {
+            return fatal(
+                &mut conn.stream,
+                fatal_code::POORLY_FORMED_HEADER,
+                "bad prologue",
+            );
+        }
     };
     match h.kind {
         kind::INITIALIZE => sync_channel(ctx, conn, h),
@@ -252,18 +268,35 @@ fn serve(ctx: &Arc<Ctx>, mut conn: Conn) {
 fn sync_channel(ctx: &Arc<Ctx>, mut conn: Conn, init: Header) {
     let stream = &mut conn.stream;
     let mut payload = Vec::new();
-    if !matches!(read_payload(stream, &init, MAX_SMALL_PAYLOAD, &mut payload), Ok(true)) {
-        return fatal(stream, fatal_code::POORLY_FORMED_HEADER, "sub-address too long");
+    if !matches!(
+        read_payload(stream, &init, MAX_SMALL_PAYLOAD, &mut payload),
+        Ok(true)
+    ) {
+        return fatal(
+            stream,
+            fatal_code::POORLY_FORMED_HEADER,
+            "sub-address too long",
+        );
     }
     if !payload.is_empty() && !payload.starts_with(b"hislip") {
-        return fatal(stream, fatal_code::INVALID_INITIALIZATION, "unknown sub-address");
+        return fatal(
+            stream,
+            fatal_code::INVALID_INITIALIZATION,
+            "unknown sub-address",
+        );
     }
     let version = negotiate(u16::try_from(init.param >> 16).unwrap_or(0));
     let Some(sess) = ctx.new_session(version, stream) else {
         return fatal(stream, fatal_code::MAX_CLIENTS, "no session id left");
     };
     let param = (u32::from(version) << 16) | u32::from(sess.id);
-    if send(stream, Header::new(kind::INITIALIZE_RESPONSE, 0, param), &[]).is_ok() {
+    if send(
+        stream,
+        Header::new(kind::INITIALIZE_RESPONSE, 0, param),
+        &[],
+    )
+    .is_ok()
+    {
         run_sync(ctx, stream, &sess);
     }
     ctx.end_session(&sess);
@@ -281,13 +314,18 @@ fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
         match h.kind {
             kind::DATA | kind::DATA_END => {
                 if !sess.async_attached.load(Ordering::SeqCst) {
-                    return fatal(stream, fatal_code::NO_BOTH_CHANNELS, "no asynchronous channel");
+                    return fatal(
+                        stream,
+                        fatal_code::NO_BOTH_CHANNELS,
+                        "no asynchronous channel",
+                    );
                 }
                 match read_payload(stream, &h, max_input, &mut payload) {
                     Ok(true) => {}
                     Ok(false) => {
                         if !ctx.skip_or_fatal(stream, &h)
-                            || error(stream, error_code::MESSAGE_TOO_LARGE, "message too large").is_err()
+                            || error(stream, error_code::MESSAGE_TOO_LARGE, "message too large")
+                                .is_err()
                         {
                             return;
                         }
@@ -323,7 +361,11 @@ fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                     sess.mav.store(true, Ordering::SeqCst);
                     let mut parts = out.chunks(chunk).peekable();
                     while let Some(part) = parts.next() {
-                        let k = if parts.peek().is_some() { kind::DATA } else { kind::DATA_END };
+                        let k = if parts.peek().is_some() {
+                            kind::DATA
+                        } else {
+                            kind::DATA_END
+                        };
                         if send(stream, Header::new(k, 0, h.param), part).is_err() {
                             return;
                         }
@@ -334,7 +376,11 @@ fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                     }
                 }
                 if verdict != Verdict::Continue {
-                    return fatal(stream, fatal_code::UNIDENTIFIED, "input or output limit exceeded");
+                    return fatal(
+                        stream,
+                        fatal_code::UNIDENTIFIED,
+                        "input or output limit exceeded",
+                    );
                 }
             }
             kind::DEVICE_CLEAR_COMPLETE => {
@@ -358,7 +404,11 @@ fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                 }
             }
             kind::INITIALIZE | kind::ASYNC_INITIALIZE => {
-                return fatal(stream, fatal_code::INVALID_INITIALIZATION, "already initialized");
+                return fatal(
+                    stream,
+                    fatal_code::INVALID_INITIALIZATION,
+                    "already initialized",
+                );
             }
             other => {
                 if !unknown(ctx, stream, &h, other) {
@@ -383,12 +433,20 @@ fn unknown(ctx: &Ctx, stream: &mut TcpStream, h: &Header, k: u8) -> bool {
 fn async_channel(ctx: &Arc<Ctx>, mut conn: Conn, init: Header) {
     let stream = &mut conn.stream;
     if init.len != 0 {
-        return fatal(stream, fatal_code::POORLY_FORMED_HEADER, "AsyncInitialize has no payload");
+        return fatal(
+            stream,
+            fatal_code::POORLY_FORMED_HEADER,
+            "AsyncInitialize has no payload",
+        );
     }
     let id = u16::try_from(init.param & 0xffff).unwrap_or(0);
     let sess = guard(&ctx.sessions).get(&id).cloned();
     let Some(sess) = sess.filter(|s| !s.async_attached.swap(true, Ordering::SeqCst)) else {
-        return fatal(stream, fatal_code::INVALID_INITIALIZATION, "unknown session id");
+        return fatal(
+            stream,
+            fatal_code::INVALID_INITIALIZATION,
+            "unknown session id",
+        );
     };
     if let Ok(c) = stream.try_clone() {
         guard(&sess.streams).push(c);
@@ -423,7 +481,9 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                     return;
                 }
                 // The client's bound counts the header; answers use payloads.
-                let client = u64::from_be_bytes(b).saturating_sub(HEADER_LEN as u64).max(1);
+                let client = u64::from_be_bytes(b)
+                    .saturating_sub(HEADER_LEN as u64)
+                    .max(1);
                 sess.client_max.store(client, Ordering::SeqCst);
                 let ours = (ctx.config.max_input as u64).saturating_add(HEADER_LEN as u64);
                 let h = Header::new(kind::ASYNC_MAXIMUM_MESSAGE_SIZE_RESPONSE, 0, 0);
@@ -433,8 +493,15 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                 continue;
             }
             kind::ASYNC_LOCK => {
-                if !matches!(read_payload(stream, &h, MAX_SMALL_PAYLOAD, &mut payload), Ok(true)) {
-                    return fatal(stream, fatal_code::POORLY_FORMED_HEADER, "lock key too long");
+                if !matches!(
+                    read_payload(stream, &h, MAX_SMALL_PAYLOAD, &mut payload),
+                    Ok(true)
+                ) {
+                    return fatal(
+                        stream,
+                        fatal_code::POORLY_FORMED_HEADER,
+                        "lock key too long",
+                    );
                 }
                 let code = match h.control {
                     1 => {
@@ -452,7 +519,13 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                         Released::Nothing => 3,
                     },
                     _ => {
-                        if error(stream, error_code::UNRECOGNIZED_CONTROL_CODE, "lock control").is_err() {
+                        if error(
+                            stream,
+                            error_code::UNRECOGNIZED_CONTROL_CODE,
+                            "lock control",
+                        )
+                        .is_err()
+                        {
                             return;
                         }
                         continue;
@@ -498,7 +571,11 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                 Header::new(kind::ASYNC_REMOTE_LOCAL_RESPONSE, 0, 0)
             }
             kind::INITIALIZE | kind::ASYNC_INITIALIZE => {
-                return fatal(stream, fatal_code::INVALID_INITIALIZATION, "already initialized");
+                return fatal(
+                    stream,
+                    fatal_code::INVALID_INITIALIZATION,
+                    "already initialized",
+                );
             }
             other => {
                 if !unknown(ctx, stream, &h, other) {

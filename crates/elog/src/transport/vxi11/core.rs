@@ -4,9 +4,9 @@
 use super::rpc::{Reader, XdrError};
 
 /// The core channel program number (`DEVICE_CORE`).
-pub const CORE_PROG: u32 = 0x0607_AF;
+pub const CORE_PROG: u32 = 0x0006_07AF;
 /// The abort channel program number (`DEVICE_ASYNC`).
-pub const ABORT_PROG: u32 = 0x0607_B0;
+pub const ABORT_PROG: u32 = 0x0006_07B0;
 /// The version of both programs.
 pub const VXI11_VERSION: u32 = 1;
 
@@ -180,7 +180,11 @@ impl From<XdrError> for RequestError {
 impl<'a> Request<'a> {
     /// Decodes the arguments of core channel procedure `proc_`; `max_data`
     /// bounds the data of a write.
-    pub fn decode_core(proc_: u32, r: &mut Reader<'a>, max_data: usize) -> Result<Self, RequestError> {
+    pub fn decode_core(
+        proc_: u32,
+        r: &mut Reader<'a>,
+        max_data: usize,
+    ) -> Result<Self, RequestError> {
         use procedure as p;
         Ok(match proc_ {
             p::NULL => Self::Null,

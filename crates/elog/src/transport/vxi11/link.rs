@@ -119,7 +119,11 @@ impl Links {
                 ..
             } => {
                 let err = self.write(lid, f, lock_timeout, data);
-                let size = if err == error::NO_ERROR { data.len() } else { 0 };
+                let size = if err == error::NO_ERROR {
+                    data.len()
+                } else {
+                    0
+                };
                 w.u32(err).u32(u32::try_from(size).unwrap_or(0));
             }
             Request::Read {
@@ -150,7 +154,10 @@ impl Links {
             } => {
                 let err = if !self.exists(lid) {
                     error::INVALID_LINK
-                } else if self.lock.lock_exclusive(owner(lid), lock_wait(f, lock_timeout)) {
+                } else if self
+                    .lock
+                    .lock_exclusive(owner(lid), lock_wait(f, lock_timeout))
+                {
                     error::NO_ERROR
                 } else {
                     error::DEVICE_LOCKED
@@ -160,7 +167,11 @@ impl Links {
             Request::Link { proc_, lid } => {
                 let err = if proc_ == procedure::DESTROY_LINK {
                     owned.retain(|&l| l != lid);
-                    if self.destroy(lid) { error::NO_ERROR } else { error::INVALID_LINK }
+                    if self.destroy(lid) {
+                        error::NO_ERROR
+                    } else {
+                        error::INVALID_LINK
+                    }
                 } else if !self.exists(lid) {
                     error::INVALID_LINK
                 } else if self.lock.release(owner(lid)) == Released::Exclusive {
@@ -189,14 +200,20 @@ impl Links {
     }
 
     /// Runs one abort channel procedure.
-    pub(crate) fn abort(&self, proc_: u32, r: &mut Reader<'_>, w: &mut Writer) -> Result<(), RequestError> {
-        match Request::decode_abort(proc_, r)? {
-            Request::Link { lid, .. } => {
-                // Every core operation runs to its end at once: nothing to
-                // abort, but the link must exist.
-                w.u32(if self.exists(lid) { error::NO_ERROR } else { error::INVALID_LINK });
-            }
-            _ => {}
+    pub(crate) fn abort(
+        &self,
+        proc_: u32,
+        r: &mut Reader<'_>,
+        w: &mut Writer,
+    ) -> Result<(), RequestError> {
+        if let Request::Link { lid, .. } = Request::decode_abort(proc_, r)? {
+            // Every core operation runs to its end at once: nothing to
+            // abort, but the link must exist.
+            w.u32(if self.exists(lid) {
+                error::NO_ERROR
+            } else {
+                error::INVALID_LINK
+            });
         }
         Ok(())
     }
@@ -245,7 +262,10 @@ impl Links {
         if !self.exists(lid) {
             return Err(error::INVALID_LINK);
         }
-        if !self.lock.wait_access(owner(lid), lock_wait(f, lock_timeout)) {
+        if !self
+            .lock
+            .wait_access(owner(lid), lock_wait(f, lock_timeout))
+        {
             return Err(error::DEVICE_LOCKED);
         }
         Ok(())
@@ -277,7 +297,15 @@ impl Links {
         }
     }
 
-    fn read(&self, w: &mut Writer, lid: i32, request_size: u32, f: u32, lock_timeout: u32, term: u8) {
+    fn read(
+        &self,
+        w: &mut Writer,
+        lid: i32,
+        request_size: u32,
+        f: u32,
+        lock_timeout: u32,
+        term: u8,
+    ) {
         if let Err(e) = self.access(lid, f, lock_timeout) {
             w.u32(e).u32(0).opaque(&[]);
             return;
@@ -293,7 +321,9 @@ impl Links {
             w.u32(error::IO_TIMEOUT).u32(0).opaque(&[]);
             return;
         }
-        let mut n = pending.len().min(usize::try_from(request_size).unwrap_or(usize::MAX));
+        let mut n = pending
+            .len()
+            .min(usize::try_from(request_size).unwrap_or(usize::MAX));
         let mut why = 0;
         if f & flags::TERMCHRSET != 0
             && let Some(i) = pending[..n].iter().position(|&b| b == term)
@@ -328,7 +358,10 @@ impl Links {
         match proc_ {
             procedure::DEVICE_READSTB => {
                 let inst = lock(&self.instrument);
-                (error::NO_ERROR, l.link.status_byte(&inst, l.pos < l.out.len()))
+                (
+                    error::NO_ERROR,
+                    l.link.status_byte(&inst, l.pos < l.out.len()),
+                )
             }
             procedure::DEVICE_CLEAR => {
                 l.link.clear();

@@ -86,7 +86,9 @@ pub(crate) fn answer(
         Ok(h) => h,
         Err(CallError::NoXid) => return Action::Close,
         Err(CallError::NotACall(_)) => return Action::Ignore,
-        Err(CallError::Garbage(xid)) => return Action::Reply(rpc::accepted(xid, accept::GARBAGE_ARGS)),
+        Err(CallError::Garbage(xid)) => {
+            return Action::Reply(rpc::accepted(xid, accept::GARBAGE_ARGS));
+        }
     };
     if h.rpcvers != rpc::RPC_VERSION {
         return Action::Reply(rpc::rpc_mismatch(h.xid));
@@ -123,7 +125,10 @@ pub(crate) fn read_record(stream: &mut TcpStream, max: usize) -> io::Result<Opti
         let (last, len) = rpc::fragment_header(hb);
         let len = len as usize;
         if rec.len().saturating_add(len) > max {
-            return Err(io::Error::new(ErrorKind::InvalidData, "RPC record too long"));
+            return Err(io::Error::new(
+                ErrorKind::InvalidData,
+                "RPC record too long",
+            ));
         }
         let start = rec.len();
         rec.resize(start + len, 0);
@@ -181,7 +186,11 @@ impl Vxi11Server {
     /// Binds the core channel on `config.listen`, the abort channel on a
     /// free port of the same address, and the portmapper as `portmapper`
     /// says (see [`portmapper_status`](Self::portmapper_status)).
-    pub fn bind(config: ServerConfig, portmapper: Portmapper, instrument: SharedInstrument) -> io::Result<Self> {
+    pub fn bind(
+        config: ServerConfig,
+        portmapper: Portmapper,
+        instrument: SharedInstrument,
+    ) -> io::Result<Self> {
         let core = TcpListener::bind(config.listen)?;
         let abort = TcpListener::bind(SocketAddr::new(config.listen.ip(), 0))?;
         let ports = portmap::Ports {
@@ -191,7 +200,11 @@ impl Vxi11Server {
         let well_known = SocketAddr::new(config.listen.ip(), portmap::PMAP_PORT);
         let system = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), portmap::PMAP_PORT);
         let (portmap, registered, status) = match portmapper {
-            Portmapper::Off => (None, None, "no portmapper: clients name the port".to_owned()),
+            Portmapper::Off => (
+                None,
+                None,
+                "no portmapper: clients name the port".to_owned(),
+            ),
             Portmapper::Builtin(addr) => {
                 let l = TcpListener::bind(addr)?;
                 let status = format!("built-in portmapper on {}", l.local_addr()?);
@@ -199,7 +212,11 @@ impl Vxi11Server {
             }
             Portmapper::Register(pmap) => {
                 register_both(pmap, ports)?;
-                (None, Some(pmap), format!("registered with the rpcbind at {pmap}"))
+                (
+                    None,
+                    Some(pmap),
+                    format!("registered with the rpcbind at {pmap}"),
+                )
             }
             Portmapper::Auto => match TcpListener::bind(well_known) {
                 Ok(l) => {
@@ -207,7 +224,11 @@ impl Vxi11Server {
                     (Some(l), None, status)
                 }
                 Err(bind_err) => match register_both(system, ports) {
-                    Ok(()) => (None, Some(system), format!("registered with the rpcbind at {system}")),
+                    Ok(()) => (
+                        None,
+                        Some(system),
+                        format!("registered with the rpcbind at {system}"),
+                    ),
                     Err(reg_err) => (
                         None,
                         None,
@@ -260,13 +281,19 @@ impl Vxi11Server {
             abort: abort_addr.port(),
         };
         let shared = Arc::new(Shared::default());
-        let ctx = Arc::new(link::Links::new(self.instrument, self.config.clone(), ports.abort));
+        let ctx = Arc::new(link::Links::new(
+            self.instrument,
+            self.config.clone(),
+            ports.abort,
+        ));
         let max = ctx.max_record();
         let c = Arc::clone(&ctx);
         let core: net::Handler = Arc::new(move |mut conn: Conn| {
             let mut owned = Vec::new();
             serve_records(&mut conn, max, |rec| {
-                answer(rec, CORE_PROG, VXI11_VERSION, |p, r, w| c.core(p, r, w, &mut owned))
+                answer(rec, CORE_PROG, VXI11_VERSION, |p, r, w| {
+                    c.core(p, r, w, &mut owned)
+                })
             });
             for lid in owned {
                 c.destroy(lid);
@@ -288,7 +315,13 @@ impl Vxi11Server {
             let pm: net::Handler = Arc::new(move |mut conn: Conn| {
                 serve_records(&mut conn, 1024, |rec| portmap::answer(&ports, rec));
             });
-            threads.push(net::spawn_listener(l, &self.config, &shared, "vxi11-portmap", pm)?);
+            threads.push(net::spawn_listener(
+                l,
+                &self.config,
+                &shared,
+                "vxi11-portmap",
+                pm,
+            )?);
         }
         let mut handle = TransportHandle::new(addrs, shared, threads);
         if let Some(pmap) = self.registered {

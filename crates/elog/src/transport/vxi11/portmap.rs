@@ -63,7 +63,11 @@ pub(crate) fn answer(ports: &Ports, record: &[u8]) -> super::Action {
             }
             DUMP => {
                 for (prog, port) in [(CORE_PROG, ports.core), (ABORT_PROG, ports.abort)] {
-                    w.u32(1).u32(prog).u32(VXI11_VERSION).u32(IPPROTO_TCP).u32(u32::from(port));
+                    w.u32(1)
+                        .u32(prog)
+                        .u32(VXI11_VERSION)
+                        .u32(IPPROTO_TCP)
+                        .u32(u32::from(port));
                 }
                 w.u32(0);
             }
@@ -80,9 +84,14 @@ pub(crate) fn register(pmap: SocketAddr, prog: u32, port: u16, set: bool) -> io:
     s.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut w = Writer::default();
     w.u32(0x454c_4f47).u32(rpc::CALL).u32(rpc::RPC_VERSION);
-    w.u32(PMAP_PROG).u32(PMAP_VERSION).u32(if set { SET } else { UNSET });
+    w.u32(PMAP_PROG)
+        .u32(PMAP_VERSION)
+        .u32(if set { SET } else { UNSET });
     w.u32(0).u32(0).u32(0).u32(0); // AUTH_NONE credential and verifier
-    w.u32(prog).u32(VXI11_VERSION).u32(IPPROTO_TCP).u32(u32::from(port));
+    w.u32(prog)
+        .u32(VXI11_VERSION)
+        .u32(IPPROTO_TCP)
+        .u32(u32::from(port));
     let mut rec = Vec::with_capacity(4 + w.buf.len());
     rec.extend_from_slice(&(rpc::LAST_FRAGMENT | w.buf.len() as u32).to_be_bytes());
     rec.extend_from_slice(&w.buf);

@@ -252,7 +252,10 @@ mod tests {
         s.extend_from_slice(b"abc");
         s.extend_from_slice(&(LAST_FRAGMENT | 2).to_be_bytes());
         s.extend_from_slice(b"de");
-        assert_eq!(split_records(&s, 8), (alloc::vec![b"abcde".to_vec()], false));
+        assert_eq!(
+            split_records(&s, 8),
+            (alloc::vec![b"abcde".to_vec()], false)
+        );
         assert!(split_records(&s, 4).1);
     }
 }
