@@ -4,9 +4,9 @@
 //!
 //! Every transport moves bytes between its wire format and one [`Link`] per
 //! client. A [`Link`] holds what a connection owns — its
-//! [`Session`](scpi_parser::Session) (error queue, status registers, header
-//! mode) and its [`Framer`](scpi_parser::Framer) — and runs the bytes through
-//! [`limits::dispatch`](crate::limits::dispatch), the same bounded
+//! [`Session`] (error queue, status registers, header
+//! mode) and its [`Framer`] — and runs the bytes through
+//! [`limits::dispatch`], the same bounded
 //! framing-and-execution step the raw socket server uses. There is no second
 //! parser and no copy of the command handling: a transport only adds what its
 //! protocol has beyond a byte stream (END, device clear, the status byte).

@@ -8,7 +8,7 @@
 //! `AsyncLockInfo`, `AsyncStatusQuery`, `AsyncDeviceClear`,
 //! `AsyncRemoteLocalControl`). The version is negotiated down to the
 //! client's (pyvisa-py 0.8 speaks 1.0). Each session owns one
-//! [`Link`](super::Link), so program messages go through the same
+//! [`Link`], so program messages go through the same
 //! [`limits::dispatch`](crate::limits::dispatch) as the raw socket, within
 //! the same [`ServerConfig`] limits. Answers carry the message id of the
 //! `Data`/`DataEnd` that asked; the server prefers synchronized mode and
