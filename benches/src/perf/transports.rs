@@ -255,7 +255,10 @@ fn sides() -> Vec<Side> {
                     .expect("raw");
                 let c = TcpStream::connect(h.local_addr()).expect("connect");
                 c.set_nodelay(true).ok();
-                (Box::new(Raw(BufReader::with_capacity(64 * 1024, c))), (Some(h), None))
+                (
+                    Box::new(Raw(BufReader::with_capacity(64 * 1024, c))),
+                    (Some(h), None),
+                )
             }
             "hislip" => {
                 let h = HislipServer::bind(config.clone(), inst)
