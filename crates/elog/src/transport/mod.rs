@@ -166,3 +166,44 @@ impl<B: AsMut<[u8]>> Link<B> {
             .status_byte(device.status_summary(), message_available)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_runs_the_held_message_and_clear_drops_it() {
+        let tree = ElogInstrument::tree();
+        let mut inst = ElogInstrument::default();
+        let mut link = Link::with_buffer([0u8; 128], ConnectionLimits::default());
+        assert_eq!(link.limits().max_input, 128);
+        let mut out = Vec::new();
+        // END with nothing held does nothing.
+        assert_eq!(link.end(&tree, &mut inst, &mut out), Verdict::Continue);
+        assert!(out.is_empty());
+        // A block cut short by END: -161, nothing runs.
+        link.input(b":ELOG:ITEM #15ab", &tree, &mut inst, &mut out);
+        assert!(link.pending() > 0);
+        link.end(&tree, &mut inst, &mut out);
+        assert_eq!(link.pending(), 0);
+        assert_eq!(link.session_mut().pop_error().map(|e| e.code()), Some(-161));
+        // Device clear drops the held part: the next message starts clean.
+        link.input(b":NOPE;*ID", &tree, &mut inst, &mut out);
+        link.clear();
+        link.input(b"*OPC?\n", &tree, &mut inst, &mut out);
+        assert_eq!(out, b"1\n");
+        assert!(link.session().errors().is_empty());
+        // An answer beyond max_output at END: refused, -430.
+        let small = ConnectionLimits {
+            max_output: 4,
+            ..ConnectionLimits::default()
+        };
+        let mut link = Link::new(small);
+        out.clear();
+        link.input(b"*IDN?", &tree, &mut inst, &mut out);
+        assert_eq!(link.end(&tree, &mut inst, &mut out), Verdict::OutputLimit);
+        assert!(out.is_empty());
+        assert_eq!(link.session_mut().pop_error().map(|e| e.code()), Some(-430));
+        assert_eq!(link.status_byte(&inst, true) & 0x10, 0x10);
+    }
+}
