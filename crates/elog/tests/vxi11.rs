@@ -259,6 +259,33 @@ fn portmapper_finds_both_channels() {
 }
 
 #[test]
+fn portmapper_answers_datagrams_too() {
+    let rig = Rig::new(&[]);
+    let srv = serve(&rig, ServerConfig::default());
+    let addrs = srv.local_addrs().to_vec();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(StdDuration::from_secs(60)))
+        .unwrap();
+    let mut call = w();
+    call.u32(77).u32(0).u32(2).u32(PMAP_PROG).u32(2).u32(3);
+    call.u32(0).opaque(&[]).u32(0).opaque(&[]);
+    call.u32(CORE_PROG).u32(1).u32(IPPROTO_TCP).u32(0);
+    udp.send_to(&call.buf, addrs[2]).unwrap();
+    let mut buf = [0u8; 256];
+    let (n, _) = udp.recv_from(&mut buf).unwrap();
+    // xid, REPLY, MSG_ACCEPTED, AUTH_NONE verifier, SUCCESS, port.
+    assert_eq!(
+        u32s(&buf[..n]),
+        [77, 1, 0, 0, 0, 0, u32::from(addrs[0].port())]
+    );
+    // Garbage is answered with GARBAGE_ARGS, never a panic.
+    udp.send_to(&[0, 0, 0, 78, 0, 0], addrs[2]).unwrap();
+    let (n, _) = udp.recv_from(&mut buf).unwrap();
+    assert_eq!(u32s(&buf[..n])[5], accept::GARBAGE_ARGS);
+    srv.shutdown();
+}
+
+#[test]
 fn end_and_termination_character() {
     let rig = Rig::new(&[]);
     let srv = serve(&rig, ServerConfig::default());

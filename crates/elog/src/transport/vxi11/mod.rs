@@ -31,7 +31,7 @@ pub mod portmap;
 pub mod rpc;
 
 use std::io::{self, ErrorKind, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::Arc;
 
 use self::core::{ABORT_PROG, CORE_PROG, RequestError, VXI11_VERSION};
@@ -311,7 +311,18 @@ impl Vxi11Server {
             net::spawn_listener(self.abort, &self.config, &shared, "vxi11-abort", abort)?,
         ];
         if let Some(l) = self.portmap {
-            addrs.push(l.local_addr()?);
+            let pm_addr = l.local_addr()?;
+            addrs.push(pm_addr);
+            // The same answers over UDP on the same port, when it is free
+            // (many RPC clients ask the portmapper by datagram).
+            if let Ok(udp) = UdpSocket::bind(pm_addr) {
+                threads.push(portmap::spawn_udp(
+                    udp,
+                    ports,
+                    self.config.allow.clone(),
+                    Arc::clone(&shared),
+                )?);
+            }
             let pm: net::Handler = Arc::new(move |mut conn: Conn| {
                 serve_records(&mut conn, 1024, |rec| portmap::answer(&ports, rec));
             });

@@ -4,8 +4,13 @@
 //! rpcbind.
 
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
 use std::time::Duration;
+
+use crate::transport::net::Shared;
 
 use super::core::{ABORT_PROG, CORE_PROG, VXI11_VERSION};
 use super::rpc::{self, Reader, Writer, accept};
@@ -75,6 +80,34 @@ pub(crate) fn answer(ports: &Ports, record: &[u8]) -> super::Action {
         }
         Ok(())
     })
+}
+
+/// Answers portmapper calls arriving as datagrams on `udp` (one call per
+/// datagram, no record marking) until the server stops.
+pub(crate) fn spawn_udp(
+    udp: UdpSocket,
+    ports: Ports,
+    allow: Option<Vec<IpAddr>>,
+    shared: Arc<Shared>,
+) -> io::Result<JoinHandle<()>> {
+    // Wakes now and then to see whether the server stopped.
+    udp.set_read_timeout(Some(Duration::from_millis(200)))?;
+    std::thread::Builder::new()
+        .name("vxi11-portmap-udp".into())
+        .spawn(move || {
+            let mut buf = [0u8; 1024];
+            while !shared.stop.load(Ordering::SeqCst) {
+                let Ok((n, peer)) = udp.recv_from(&mut buf) else {
+                    continue;
+                };
+                if allow.as_ref().is_some_and(|a| !a.contains(&peer.ip())) {
+                    continue;
+                }
+                if let super::Action::Reply(w) = answer(&ports, &buf[..n]) {
+                    let _ = udp.send_to(&w.buf, peer);
+                }
+            }
+        })
 }
 
 /// Calls the portmapper at `pmap` with `SET` (`set`) or `UNSET` for
