@@ -451,3 +451,50 @@ fn limits_of_the_raw_server_apply() {
     assert!(c.ask("SYST:ERR?").starts_with("-363"));
     srv.shutdown();
 }
+
+/// Random bytes, and random messages behind valid headers, on fresh
+/// connections and on an initialized session: the server answers or closes,
+/// never hangs or dies, and serves a well-behaved client afterwards.
+#[test]
+fn hostile_bytes_never_take_the_server_down() {
+    let (_rig, srv) = rig(
+        &[],
+        ServerConfig::default()
+            .with_max_input(4096)
+            .with_max_discard(4096),
+    );
+    let addr = srv.local_addr();
+    let mut rng = common::Rng(0x4849_534c_4950);
+    for round in 0..60 {
+        let mut s = connect(addr);
+        s.set_read_timeout(Some(StdDuration::from_millis(200)))
+            .unwrap();
+        let mut bytes = Vec::new();
+        if round % 2 == 0 {
+            // A valid Initialize first, then random headers with random payloads.
+            bytes.extend_from_slice(
+                &Header::new(kind::INITIALIZE, 0, 0x0100_0000)
+                    .with_len(7)
+                    .encode(),
+            );
+            bytes.extend_from_slice(b"hislip0");
+            for _ in 0..4 {
+                let len = rng.below(64);
+                let k = u8::try_from(rng.below(40)).unwrap();
+                let h = Header::new(k, rng.next() as u8, rng.next() as u32).with_len(len);
+                bytes.extend_from_slice(&h.encode());
+                bytes.extend_from_slice(&rng.bytes(usize::try_from(len).unwrap()));
+            }
+        } else {
+            let n = usize::try_from(rng.below(200)).unwrap();
+            bytes = rng.bytes(n);
+        }
+        let _ = s.write_all(&bytes);
+        // End of input: the server answers what it can, then closes.
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut sink = [0u8; 4096];
+        while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
+    }
+    let mut c = Hs::open(addr, 0x0100);
+    assert_eq!(c.ask("*OPC?"), "1");
+}

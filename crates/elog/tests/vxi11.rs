@@ -476,3 +476,44 @@ fn output_limit_is_an_io_error_and_the_link_goes_on() {
     assert_eq!(d.write_flags(b":ELOG:FETC?\n", flags::END), error::IO_ERROR);
     assert!(d.ask("SYST:ERR?").starts_with("-430"));
 }
+
+/// Random records (valid record marking, random or half-valid calls) on the
+/// core, abort and portmapper ports: RPC errors or a close, never a panic
+/// or a hang; a well-behaved client is served afterwards.
+#[test]
+fn hostile_records_never_take_the_server_down() {
+    let rig = Rig::new(&[]);
+    let srv = serve(&rig, ServerConfig::default().with_max_input(2048));
+    let addrs = srv.local_addrs().to_vec();
+    let mut rng = common::Rng(0x5658_4931_31);
+    for round in 0..90 {
+        let addr = addrs[round % 3];
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(StdDuration::from_millis(200)))
+            .unwrap();
+        let mut body = Vec::new();
+        if round % 2 == 0 {
+            // A call header for a real program and procedure, random arguments.
+            let prog = [CORE_PROG, ABORT_PROG, PMAP_PROG][round % 3];
+            let mut h = w();
+            h.u32(u32::try_from(round).unwrap()).u32(0).u32(2).u32(prog);
+            h.u32(if prog == PMAP_PROG { 2 } else { 1 })
+                .u32(u32::try_from(rng.below(30)).unwrap());
+            h.u32(0).opaque(&[]).u32(0).opaque(&[]);
+            body = h.buf;
+        }
+        let n = usize::try_from(rng.below(120)).unwrap();
+        body.extend_from_slice(&rng.bytes(n));
+        let mut rec = (LAST_FRAGMENT | u32::try_from(body.len()).unwrap())
+            .to_be_bytes()
+            .to_vec();
+        rec.extend_from_slice(&body);
+        let _ = s.write_all(&rec);
+        // End of input: the server answers what it can, then closes.
+        let _ = s.shutdown(std::net::Shutdown::Write);
+        let mut sink = [0u8; 4096];
+        while matches!(s.read(&mut sink), Ok(n) if n > 0) {}
+    }
+    let mut d = Dev::open(addrs[0]);
+    assert_eq!(d.ask("*OPC?"), "1");
+}
