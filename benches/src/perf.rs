@@ -5,3 +5,4 @@ pub mod elog;
 pub mod moku;
 pub mod scale;
 pub mod scpi;
+pub mod transports;

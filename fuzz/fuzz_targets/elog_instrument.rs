@@ -19,8 +19,8 @@ use std::sync::Arc;
 
 use elog::ElogInstrument;
 use elog::acquisition::{Acquisition, lock, shared};
-use elog::elog_core::Instant;
 use elog::dispatch::{ConnectionLimits, Verdict, dispatch};
+use elog::elog_core::Instant;
 use elog::scpi_parser::{Framer, Session};
 use elog::source::{ChannelSpec, Simulator};
 use libfuzzer_sys::fuzz_target;

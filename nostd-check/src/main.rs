@@ -1,5 +1,6 @@
-//! Bare-metal proof: this binary links `scpi-parser` and `elog-core` with
-//! `default-features = false` (plus `alloc`) and no `std`.
+//! Bare-metal proof: this binary links `scpi-parser`, `elog-core` and `elog`
+//! (its embedded-io transport) with `default-features = false` (plus
+//! `alloc`) and no `std`.
 //!
 //! * `cargo build -p nostd-check --target thumbv7em-none-eabihf` where that
 //!   target is installed (a real Cortex-M4F build);
@@ -40,7 +41,42 @@ pub extern "C" fn main() -> i32 {
     let mut sink = scpi_parser::SliceSink::new(&mut buf);
     let _ = scpi_parser::number::write_nr3_f32(&mut sink, 1.5);
     let n = sink.len() as i32;
-    n + elog()
+    n + elog() + transport()
+}
+
+/// A stream that has nothing to read and takes every byte (a UART stand-in).
+struct Uart;
+
+impl embedded_io::ErrorType for Uart {
+    type Error = core::convert::Infallible;
+}
+
+impl embedded_io::Read for Uart {
+    fn read(&mut self, _buf: &mut [u8]) -> Result<usize, Self::Error> {
+        Ok(0)
+    }
+}
+
+impl embedded_io::Write for Uart {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Self::Error> {
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Serves the ELOG instrument over the embedded-io transport.
+fn transport() -> i32 {
+    use elog::transport::embedded::{EmbeddedServer, Ended};
+    let tree = elog::ElogInstrument::tree();
+    let mut inst = elog::ElogInstrument::default();
+    let mut server: EmbeddedServer<512, 64> =
+        EmbeddedServer::new(elog::limits::ConnectionLimits::default());
+    match server.serve(&mut Uart, &tree, &mut inst) {
+        Ok(Ended::Eof) => 0,
+        _ => 1,
+    }
 }
 
 /// Drives the ELOG engine through configure, start, ingest and fetch.

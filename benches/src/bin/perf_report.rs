@@ -28,6 +28,9 @@ fn main() {
     if wanted("moku") {
         perf::moku::run(&mut report);
     }
+    if wanted("transports") {
+        perf::transports::run(&mut report);
+    }
     if wanted("e2e") {
         perf::e2e::run(&mut report);
     }

@@ -27,6 +27,7 @@ pub mod registry;
 #[cfg(feature = "tcp")]
 pub mod server;
 pub mod source;
+pub mod transport;
 
 pub use instrument::{ElogInstrument, IdentityInfo, InstrumentConfig};
 pub use registry::ChannelRegistry;

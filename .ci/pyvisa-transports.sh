@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Interop: PyVISA (pure-Python backend `@py`) drives the ELOG instrument over the VISA INSTR
+# transports, HiSLIP and VXI-11, side by side with the raw SOCKET resource.
+#
+# Same pinned venv as .ci/pyvisa-interop.sh. Starts the `elog_transports` example (raw, HiSLIP and
+# VXI-11 servers on one instrument, two constant channels, ports read from its `... listening on`
+# lines). The VXI-11 resource is opened as `TCPIP::127.0.0.1::inst0::INSTR` through the portmapper
+# when the example could bind port 111 (root, no rpcbind running: the CI case), else by port
+# (`TCPIP::127.0.0.1,<port>::inst0::INSTR`). Then crates/elog/interop/pyvisa_transports.py, which
+# prints `N passed, M failed` last and exits non-zero on any failure. The server is stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYVISA_VERSION="1.16.2"
+PYVISA_PY_VERSION="0.8.1"
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+VENV="${PYVISA_VENV:-$TARGET_DIR/pyvisa-venv}"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" - "$PYVISA_VERSION" "$PYVISA_PY_VERSION" 2>/dev/null <<'PY'
+import importlib.metadata as m, sys
+sys.exit(m.version("pyvisa") != sys.argv[1] or m.version("pyvisa-py") != sys.argv[2])
+PY
+then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "pyvisa==$PYVISA_VERSION" "pyvisa-py==$PYVISA_PY_VERSION"
+fi
+
+if [ -z "${ELOG_TRANSPORTS_BIN:-}" ]; then
+  cargo build --release --example elog_transports
+fi
+SERVER_BIN="${ELOG_TRANSPORTS_BIN:-$TARGET_DIR/release/examples/elog_transports}"
+
+SERVER_OUT="$(mktemp)"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -f "$SERVER_OUT"
+}
+trap cleanup EXIT
+
+"$SERVER_BIN" --portmapper auto \
+  --channel "AI 1/1=const:1.0@1000" \
+  --channel "AI 1/2=const:-2.5@100" >"$SERVER_OUT" &
+SERVER_PID=$!
+port_of() { sed -n "s/^$1 listening on .*://p" "$SERVER_OUT"; }
+for _ in $(seq 1 100); do
+  [ -n "$(port_of vxi11)" ] && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "elog_transports exited early" >&2; cat "$SERVER_OUT" >&2; exit 1; }
+  sleep 0.1
+done
+[ -n "$(port_of vxi11)" ] || { echo "elog_transports did not report its addresses" >&2; exit 1; }
+cat "$SERVER_OUT"
+
+PORTMAPPER=()
+if grep -q '^portmapper: built-in portmapper on .*:111$' "$SERVER_OUT"; then
+  PORTMAPPER=(--portmapper)
+fi
+"$VENV/bin/python" crates/elog/interop/pyvisa_transports.py \
+  "$(port_of raw)" "$(port_of hislip)" "$(port_of vxi11)" "${PORTMAPPER[@]}"
