@@ -49,7 +49,7 @@ const TARGET_CORES: f64 = 0.25;
 /// `/proc/<pid>/stat` times are in USER_HZ, 100 on Linux.
 const TICKS_PER_S: f64 = 100.0;
 
-fn channel_name(i: usize) -> String {
+pub(crate) fn channel_name(i: usize) -> String {
     format!("AI {}/{}", i / 8 + 1, i % 8 + 1)
 }
 
@@ -68,30 +68,38 @@ pub fn run(report: &mut Report) {
 /// The server process: 64 sine channels, the threaded acquisition and the
 /// TCP server; exits when stdin reaches its end (the parent went away).
 fn serve() -> ! {
+    serve_sines("e2e", CHANNELS, RATE_HZ, 256)
+}
+
+/// A server process of `channels` sine channels at `rate_hz` (named by
+/// [`channel_name`]), the threaded acquisition and the TCP server on a free
+/// loopback port (printed as `listening on ADDR`); exits when stdin reaches
+/// its end. Shared by the end-to-end and the scale figures.
+pub(crate) fn serve_sines(tag: &str, channels: usize, rate_hz: u32, max_items: usize) -> ! {
     let limits = Limits {
-        max_items: 256,
+        max_items,
         ..Limits::default()
     };
     let instrument = shared(ElogInstrument::new(
         InstrumentConfig::default().with_limits(limits),
     ));
     let mut acquisition = Acquisition::new(instrument.clone());
-    let specs: Vec<ChannelSpec> = (0..CHANNELS)
+    let specs: Vec<ChannelSpec> = (0..channels)
         .map(|i| {
-            format!("{}=sine:1.0:{}@{RATE_HZ}", channel_name(i), 1 + i % 50)
+            format!("{}=sine:1.0:{}@{rate_hz}", channel_name(i), 1 + i % 50)
                 .parse()
                 .expect("valid channel spec")
         })
         .collect();
     if let Err(e) = acquisition.add_source(Simulator::from_specs(&specs)) {
-        eprintln!("e2e server: {e}");
+        eprintln!("{tag} server: {e}");
         std::process::exit(1);
     }
     let listen = "127.0.0.1:0".parse().expect("loopback address");
     let server = match Server::bind(ServerConfig::default().with_listen(listen), instrument) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("e2e server: {e}");
+            eprintln!("{tag} server: {e}");
             std::process::exit(1);
         }
     };

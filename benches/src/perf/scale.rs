@@ -22,19 +22,15 @@
 //!   answer. Figures `scale.idn_latency_median` and `scale.idn_latency_p99`
 //!   (anchor: the target 50 ms for the p99).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant as WallInstant};
 
-use elog::acquisition::{Acquisition, AcquisitionConfig, shared};
 use elog::client::{Calc, CalcList, ElogClient, ElogConfig, Event, Format, TimestampMode};
-use elog::elog_core::Limits;
-use elog::server::{Server, ServerConfig};
-use elog::{ChannelSpec, ElogInstrument, InstrumentConfig, Simulator};
 
-use super::e2e::{ServerProcess, cpu_seconds};
+use super::e2e::{ServerProcess, channel_name, cpu_seconds};
 use crate::Report;
 
 /// Sample rate of each channel.
@@ -51,10 +47,6 @@ const HAMMERERS: usize = 60;
 const TARGET_CORES: f64 = 0.25;
 /// The target p99 `*IDN?` latency.
 const TARGET_P99_MS: f64 = 50.0;
-
-fn channel_name(i: usize) -> String {
-    format!("AI {}/{}", i / 8 + 1, i % 8 + 1)
-}
 
 /// Measures the scale figures into `report`; as `--serve-scale N`, runs the
 /// server instead and never returns.
@@ -75,40 +67,7 @@ pub fn run(report: &mut Report) {
 }
 
 fn serve(channels: usize) -> ! {
-    let limits = Limits {
-        max_items: 4 * 1024,
-        ..Limits::default()
-    };
-    let instrument = shared(ElogInstrument::new(
-        InstrumentConfig::default().with_limits(limits),
-    ));
-    let mut acquisition = Acquisition::new(instrument.clone());
-    let specs: Vec<ChannelSpec> = (0..channels)
-        .map(|i| {
-            format!("{}=sine:1.0:{}@{RATE_HZ}", channel_name(i), 1 + i % 50)
-                .parse()
-                .expect("valid channel spec")
-        })
-        .collect();
-    if let Err(e) = acquisition.add_source(Simulator::from_specs(&specs)) {
-        eprintln!("scale server: {e}");
-        std::process::exit(1);
-    }
-    let listen = "127.0.0.1:0".parse().expect("loopback address");
-    let server = match Server::bind(ServerConfig::default().with_listen(listen), instrument) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("scale server: {e}");
-            std::process::exit(1);
-        }
-    };
-    let addr = server.local_addr().expect("bound address");
-    let _running = acquisition.start(AcquisitionConfig::default());
-    let _handle = server.spawn();
-    println!("listening on {addr}");
-    let mut sink = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut sink);
-    std::process::exit(0);
+    super::e2e::serve_sines("scale", channels, RATE_HZ, 4 * 1024)
 }
 
 /// Starts the server process for `channels`; its address.
