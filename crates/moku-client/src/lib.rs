@@ -6,6 +6,8 @@ pub mod bitstreams;
 pub mod datalogger;
 pub mod datalogger_types;
 mod description;
+#[cfg(feature = "discovery")]
+pub mod discovery;
 mod error;
 mod exchange;
 mod host;

@@ -44,7 +44,7 @@ impl Session {
     /// and describes it, over the default ureq transport.
     #[cfg(feature = "ureq")]
     pub fn connect(host: &str, options: ConnectOptions) -> Result<Self> {
-        let h = Host::parse(host)?;
+        let h = Host::resolve(host, &options)?;
         let transport = crate::UreqTransport::new(&h, options.timeouts);
         Self::connect_with(h, Box::new(transport), options)
     }

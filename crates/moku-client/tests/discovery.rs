@@ -1,0 +1,157 @@
+//! `serial=`: finding the emulator by serial number over real mDNS (multicast on this host's
+//! interfaces), then connecting over real HTTP. Skipped, with the reason printed, when this
+//! host cannot loop multicast back to itself.
+#![cfg(feature = "discovery")]
+
+use std::net::{Ipv4Addr, UdpSocket};
+use std::time::{Duration, Instant};
+
+use moku_client::discovery::{self, Found};
+use moku_client::{ConnectOptions, Datalogger, Error, MultiInstrument};
+use moku_emulator::{Config, Emulator, Model};
+
+/// Generous: the first mDNS query goes out within about a second, but a loaded CI box is slow.
+const FIND: Duration = Duration::from_secs(30);
+
+/// Whether a multicast datagram sent by this host comes back to it (what mDNS between two
+/// daemons on one host needs). `Err` says why not.
+fn multicast_loops_back() -> Result<(), String> {
+    let group = Ipv4Addr::new(224, 0, 0, 251);
+    let rx = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).map_err(|e| format!("bind: {e}"))?;
+    rx.join_multicast_v4(&group, &Ipv4Addr::UNSPECIFIED)
+        .map_err(|e| format!("join 224.0.0.251: {e}"))?;
+    rx.set_read_timeout(Some(Duration::from_millis(500)))
+        .map_err(|e| e.to_string())?;
+    let port = rx.local_addr().map_err(|e| e.to_string())?.port();
+    let tx = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).map_err(|e| format!("bind: {e}"))?;
+    tx.set_multicast_loop_v4(true).map_err(|e| e.to_string())?;
+    let nonce = format!("moku-probe-{}", std::process::id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut buf = [0u8; 64];
+    while Instant::now() < deadline {
+        tx.send_to(nonce.as_bytes(), (group, port))
+            .map_err(|e| format!("send to 224.0.0.251: {e} (no multicast route?)"))?;
+        if let Ok((n, _)) = rx.recv_from(&mut buf)
+            && &buf[..n] == nonce.as_bytes()
+        {
+            return Ok(());
+        }
+    }
+    Err("a datagram sent to 224.0.0.251 never came back (multicast loop off?)".into())
+}
+
+macro_rules! require_multicast {
+    () => {
+        if let Err(why) = multicast_loops_back() {
+            println!("SKIPPED: multicast does not work on this host: {why}");
+            return;
+        }
+    };
+}
+
+/// A serial number no other test (or process) advertises.
+fn serial(test: u32) -> String {
+    format!("{:06}", (std::process::id() * 10 + test) % 1_000_000)
+}
+
+fn advertised(serial: &str, model: Model) -> Emulator {
+    Emulator::start(Config {
+        model,
+        serial: serial.to_owned(),
+        mdns: true,
+        ..Config::default()
+    })
+    .expect("emulator starts and advertises")
+}
+
+fn by_serial(serial: &str) -> ConnectOptions {
+    ConnectOptions {
+        serial: Some(serial.to_owned()),
+        discovery_timeout: FIND,
+        use_advertised_port: true,
+        ..ConnectOptions::default()
+    }
+}
+
+#[test]
+fn the_advertisement_carries_what_the_official_finder_parses() {
+    require_multicast!();
+    let s = serial(1);
+    let emu = advertised(&s, Model::Pro);
+    let found: Found = discovery::find_by_serial(&s, FIND).expect("found by serial");
+    assert_eq!(found.serial_text, s);
+    assert_eq!(found.serial, s.parse::<u64>().unwrap());
+    assert_eq!(found.name, format!("MokuPro{s}"));
+    assert_eq!(found.txtver, "0.5");
+    assert_eq!(found.fwver, Config::default().instruments_build);
+    assert_eq!(found.port, emu.addr().port());
+    assert!(found.ipv4_addrs.contains(&Ipv4Addr::LOCALHOST), "{found:?}");
+    // A numeric serial matches without its leading zeros, as the official client's int().
+    let short = s.trim_start_matches('0');
+    assert!(found.has_serial(if short.is_empty() { "0" } else { short }));
+    // The full browse lists it too (it stays advertised).
+    let all = discovery::discover(Duration::from_secs(3)).expect("browse");
+    assert!(all.iter().any(|f| f.serial_text == s), "{all:?}");
+}
+
+#[test]
+fn connect_by_serial_picks_the_right_device() {
+    require_multicast!();
+    let (a, b) = (serial(2), serial(3));
+    let _emu_a = advertised(&a, Model::Go);
+    let emu_b = advertised(&b, Model::Go);
+    let dl = Datalogger::connect("", by_serial(&b)).expect("connects by serial");
+    assert_eq!(dl.serial_number().unwrap(), b);
+    assert_eq!(dl.session().host().port, Some(emu_b.addr().port()));
+    dl.relinquish_ownership().unwrap();
+    let mim = MultiInstrument::connect("", 2, by_serial(&a)).expect("multi-instrument by serial");
+    assert_eq!(mim.session().serial_number().unwrap(), a);
+}
+
+#[test]
+fn the_official_client_ignores_the_advertised_port() {
+    require_multicast!();
+    let s = serial(4);
+    let emu = advertised(&s, Model::Go);
+    // Without use_advertised_port the client goes to port 80 of the address, as the official
+    // one does; the emulator is not there, so discovery succeeds and the connect then fails.
+    let options = ConnectOptions {
+        use_advertised_port: false,
+        ..by_serial(&s)
+    };
+    let err = Datalogger::connect("", options)
+        .err()
+        .expect("the emulator is not on port 80");
+    assert!(!matches!(err, Error::MokuNotFound { .. }), "{err:?}");
+    drop(emu);
+}
+
+#[test]
+fn an_unknown_serial_is_moku_not_found() {
+    let options = ConnectOptions {
+        serial: Some("no-such-moku".into()),
+        discovery_timeout: Duration::from_secs(2),
+        ..ConnectOptions::default()
+    };
+    let err = Datalogger::connect("", options).err().expect("not found");
+    assert!(
+        matches!(&err, Error::MokuNotFound { serial, .. } if serial == "no-such-moku"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_empty_host_needs_a_serial() {
+    let err = Datalogger::connect(" ", ConnectOptions::default())
+        .err()
+        .expect("no host");
+    assert!(
+        matches!(
+            err,
+            Error::NoHost {
+                serial_given: false
+            }
+        ),
+        "{err:?}"
+    );
+}
