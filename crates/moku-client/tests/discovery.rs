@@ -1,6 +1,8 @@
 //! `serial=`: finding the emulator by serial number over real mDNS (multicast on this host's
-//! interfaces), then connecting over real HTTP. Skipped, with the reason printed, when this
-//! host cannot loop multicast back to itself.
+//! interfaces), then connecting over real HTTP. When this host cannot loop multicast back to
+//! itself, each test re-runs itself in a private network namespace (`unshare --net`, needs root)
+//! whose loopback carries multicast; when that is impossible too, it is skipped with the reason
+//! written to stderr, or fails if `MOKU_REQUIRE_MULTICAST` is set.
 #![cfg(feature = "discovery")]
 
 use std::net::{Ipv4Addr, UdpSocket};
@@ -40,10 +42,80 @@ fn multicast_loops_back() -> Result<(), String> {
     Err("a datagram sent to 224.0.0.251 never came back (multicast loop off?)".into())
 }
 
+/// Set in the child run inside a private network namespace.
+const IN_NETNS: &str = "MOKU_MDNS_TEST_IN_NETNS";
+/// Set (e.g. in CI) to fail instead of skipping when multicast cannot be had.
+const REQUIRED: &str = "MOKU_REQUIRE_MULTICAST";
+const SKIP_MARK: &str = "SKIPPED(multicast):";
+
+/// Writes past libtest's output capture, so that a skip is always visible.
+fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// True when the test should run here. Otherwise it has already run in a private network
+/// namespace (loopback with multicast on, set up by `unshare --net` as root), or it is skipped
+/// with the reason written to stderr (a failure when `MOKU_REQUIRE_MULTICAST` is set).
+fn multicast_here_or_elsewhere(test: &str) -> bool {
+    let Err(why) = multicast_loops_back() else {
+        return true;
+    };
+    if std::env::var_os(IN_NETNS).is_some() {
+        say(&format!("{SKIP_MARK} {why} (in the private namespace)"));
+        return false;
+    }
+    let skip = |reason: String| {
+        assert!(
+            std::env::var_os(REQUIRED).is_none(),
+            "{test}: multicast unavailable and {REQUIRED} is set: {reason}"
+        );
+        say(&format!("{SKIP_MARK} {test}: {reason}"));
+    };
+    match run_in_private_netns(test) {
+        Ok(None) => say(&format!(
+            "{test}: no multicast here ({why}); ran in a private network namespace instead"
+        )),
+        Ok(Some(inner)) => skip(format!("{why}; in a private namespace: {inner}")),
+        Err(e) => skip(format!("{why}; no private namespace either: {e}")),
+    }
+    false
+}
+
+/// Runs this one test again in a new network namespace whose loopback carries multicast.
+/// `Ok(None)` when it passed there, `Ok(Some(reason))` when it skipped there; a failure there
+/// fails this test.
+fn run_in_private_netns(test: &str) -> Result<Option<String>, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let setup = "ip link set lo up && ip link set lo multicast on && \
+                 ip route add 224.0.0.0/4 dev lo && exec \"$0\" \"$@\"";
+    let out = std::process::Command::new("unshare")
+        .args(["--net", "--", "sh", "-c", setup])
+        .arg(exe)
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(IN_NETNS, "1")
+        .output()
+        .map_err(|e| format!("cannot run unshare: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Some(line) = text.lines().find(|l| l.contains(SKIP_MARK)) {
+        return Ok(Some(line.to_owned()));
+    }
+    if !text.contains("1 passed") {
+        if out.status.success() || text.contains("unshare:") || text.contains("RTNETLINK") {
+            return Err(format!("namespace setup failed: {}", text.trim()));
+        }
+        panic!("{test} failed in the private network namespace:\n{text}");
+    }
+    Ok(None)
+}
+
 macro_rules! require_multicast {
-    () => {
-        if let Err(why) = multicast_loops_back() {
-            println!("SKIPPED: multicast does not work on this host: {why}");
+    ($test:literal) => {
+        if !multicast_here_or_elsewhere($test) {
             return;
         }
     };
@@ -75,7 +147,7 @@ fn by_serial(serial: &str) -> ConnectOptions {
 
 #[test]
 fn the_advertisement_carries_what_the_official_finder_parses() {
-    require_multicast!();
+    require_multicast!("the_advertisement_carries_what_the_official_finder_parses");
     let s = serial(1);
     let emu = advertised(&s, Model::Pro);
     let found: Found = discovery::find_by_serial(&s, FIND).expect("found by serial");
@@ -96,7 +168,7 @@ fn the_advertisement_carries_what_the_official_finder_parses() {
 
 #[test]
 fn connect_by_serial_picks_the_right_device() {
-    require_multicast!();
+    require_multicast!("connect_by_serial_picks_the_right_device");
     let (a, b) = (serial(2), serial(3));
     let _emu_a = advertised(&a, Model::Go);
     let emu_b = advertised(&b, Model::Go);
@@ -110,7 +182,7 @@ fn connect_by_serial_picks_the_right_device() {
 
 #[test]
 fn the_official_client_ignores_the_advertised_port() {
-    require_multicast!();
+    require_multicast!("the_official_client_ignores_the_advertised_port");
     let s = serial(4);
     let emu = advertised(&s, Model::Go);
     // Without use_advertised_port the client goes to port 80 of the address, as the official
