@@ -65,14 +65,10 @@ impl Found {
         self.ipv4_addrs[0]
     }
 
-    /// True when this device has serial number `wanted`: numerically when both are decimal
-    /// numbers (`378` = `000378`), otherwise as trimmed text.
+    /// True when this device has serial number `wanted` ([`serials_match`](crate::serials_match):
+    /// numerically when both are decimal numbers, `378` = `000378`; otherwise as trimmed text).
     pub fn has_serial(&self, wanted: &str) -> bool {
-        let wanted = wanted.trim();
-        match wanted.parse::<u64>() {
-            Ok(n) if !self.serial_text.is_empty() => n == self.serial,
-            _ => wanted == self.serial_text.trim(),
-        }
+        crate::options::serials_match(wanted, &self.serial_text)
     }
 
     /// Parses a TXT record the way the official client does, by its `txtver`. `None` when a

@@ -34,7 +34,7 @@ pub use description::Description;
 pub use error::{ApiCode, Error, Result, TransportError, TransportErrorKind};
 pub use host::Host;
 pub use multi_instrument::{Connection, Endpoint, MultiInstrument};
-pub use options::{BitstreamPolicy, ConnectOptions, Warning, WarningHandler};
+pub use options::{BitstreamPolicy, ConnectOptions, Warning, WarningHandler, serials_match};
 pub use request_body::Num;
 pub use session::Session;
 pub use transport::{Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport};

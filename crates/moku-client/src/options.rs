@@ -45,6 +45,16 @@ impl core::fmt::Display for Warning {
     }
 }
 
+/// True when two serial numbers name the same device: as numbers when both are decimal
+/// (`378` = `000378`; the official client compares `int()`s), otherwise as trimmed text.
+pub fn serials_match(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// A callback that sees every warning as it arrives.
 pub type WarningHandler = Arc<dyn Fn(&Warning) + Send + Sync>;
 
@@ -78,7 +88,7 @@ pub struct ConnectOptions {
     /// [`ConnectOptions::discovery_timeout`]). With a host, or after discovery, the connect
     /// checks `GET /api/moku/serial_number` and fails with
     /// [`Error::SerialMismatch`](crate::Error::SerialMismatch) (after relinquishing) when the
-    /// device reports another serial number.
+    /// device reports another serial number ([`serials_match`]: `378` and `000378` are the same).
     pub serial: Option<String>,
     /// How long `serial=` discovery browses before
     /// [`Error::MokuNotFound`](crate::Error::MokuNotFound) (default 10 s, as the official
@@ -141,5 +151,19 @@ impl core::fmt::Debug for ConnectOptions {
             .field("relinquish_on_drop", &self.relinquish_on_drop)
             .field("validate", &self.validate)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serials_match;
+
+    #[test]
+    fn serials_compare_as_numbers_when_both_are() {
+        assert!(serials_match("378", "000378"));
+        assert!(serials_match(" 000378 ", "378"));
+        assert!(!serials_match("379", "000378"));
+        assert!(serials_match("LI-12", " LI-12"));
+        assert!(!serials_match("LI-12", "12"));
     }
 }

@@ -85,7 +85,7 @@ impl Session {
             if let Some(expected) = &shared.options.serial {
                 let found =
                     expect::string("moku/serial_number", shared.get("moku/serial_number")?)?;
-                if found.trim() != expected.trim() {
+                if !crate::options::serials_match(&found, expected) {
                     return Err(Error::SerialMismatch {
                         expected: expected.clone(),
                         found,

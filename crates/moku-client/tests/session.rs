@@ -29,6 +29,28 @@ fn describe_and_device_endpoints() {
 }
 
 #[test]
+fn serial_is_checked_after_connect_as_a_number() {
+    let emu = common::emulator(EmuModel::Go); // serial 000123
+    let with = |serial: &str| ConnectOptions {
+        serial: Some(serial.into()),
+        ..ConnectOptions::default()
+    };
+    // Regression: "123" used to be refused (text compare) although discovery, as the official
+    // client, matches it to the published 000123.
+    for same in ["000123", "123", " 123 "] {
+        let s = Session::connect(&emu.host(), with(same)).unwrap();
+        s.relinquish_ownership().unwrap();
+    }
+    let err = Session::connect(&emu.host(), with("124")).err().unwrap();
+    assert!(
+        matches!(&err, Error::SerialMismatch { expected, found } if expected == "124" && found == "000123"),
+        "{err:?}"
+    );
+    // The refused connect let the device go: a plain connect needs no force_connect.
+    Session::connect(&emu.host(), ConnectOptions::default()).unwrap();
+}
+
+#[test]
 fn ownership_is_kept_on_drop_as_python_does() {
     let emu = common::emulator(EmuModel::Go);
     let first = common::connect(&emu);
