@@ -194,9 +194,7 @@ fn the_official_client_ignores_the_advertised_port() {
         use_advertised_port: false,
         ..by_serial(&s)
     };
-    let err = Datalogger::connect("", options)
-        .err()
-        .expect("the emulator is not on port 80");
+    let err = Datalogger::connect("", options).expect_err("the emulator is not on port 80");
     assert!(!matches!(err, Error::MokuNotFound { .. }), "{err:?}");
     drop(emu);
 }
@@ -208,7 +206,7 @@ fn an_unknown_serial_is_moku_not_found() {
         discovery_timeout: Duration::from_secs(2),
         ..ConnectOptions::default()
     };
-    let err = Datalogger::connect("", options).err().expect("not found");
+    let err = Datalogger::connect("", options).expect_err("not found");
     assert!(
         matches!(&err, Error::MokuNotFound { serial, .. } if serial == "no-such-moku"),
         "{err:?}"
@@ -217,9 +215,7 @@ fn an_unknown_serial_is_moku_not_found() {
 
 #[test]
 fn an_empty_host_needs_a_serial() {
-    let err = Datalogger::connect(" ", ConnectOptions::default())
-        .err()
-        .expect("no host");
+    let err = Datalogger::connect(" ", ConnectOptions::default()).expect_err("no host");
     assert!(
         matches!(
             err,
