@@ -212,17 +212,3 @@ fn an_unknown_serial_is_moku_not_found() {
         "{err:?}"
     );
 }
-
-#[test]
-fn an_empty_host_needs_a_serial() {
-    let err = Datalogger::connect(" ", ConnectOptions::default()).expect_err("no host");
-    assert!(
-        matches!(
-            err,
-            Error::NoHost {
-                serial_given: false
-            }
-        ),
-        "{err:?}"
-    );
-}

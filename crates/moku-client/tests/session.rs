@@ -29,6 +29,36 @@ fn describe_and_device_endpoints() {
 }
 
 #[test]
+fn an_empty_host_needs_a_serial() {
+    let err = Datalogger::connect(" ", ConnectOptions::default()).expect_err("no host");
+    assert!(
+        matches!(
+            err,
+            Error::NoHost {
+                serial_given: false
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// Without the `discovery` feature, `serial=` with no host is refused, never ignored.
+#[cfg(not(feature = "discovery"))]
+#[test]
+fn serial_without_discovery_is_refused() {
+    let options = ConnectOptions {
+        serial: Some("000123".into()),
+        ..ConnectOptions::default()
+    };
+    let err = Datalogger::connect("", options).expect_err("no discovery in this build");
+    assert!(
+        matches!(err, Error::NoHost { serial_given: true }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("feature `discovery`"), "{err}");
+}
+
+#[test]
 fn serial_is_checked_after_connect_as_a_number() {
     let emu = common::emulator(EmuModel::Go); // serial 000123
     let with = |serial: &str| ConnectOptions {

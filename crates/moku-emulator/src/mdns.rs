@@ -93,3 +93,25 @@ impl Drop for Advertisement {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn txt_record_has_the_keys_of_the_official_parser() {
+        let txt = txt_record(Model::Pro, "000378", 4400);
+        let get = |k: &str| {
+            txt.iter()
+                .find(|(key, _)| *key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(get("txtver"), Some("0.5"));
+        assert_eq!(get("serial"), Some("000378"));
+        assert_eq!(get("fwver"), Some("4400"));
+        // The official client parses these with int() / float().
+        assert!(get("netver").unwrap().parse::<u64>().is_ok());
+        assert!(get("hwver").unwrap().parse::<f64>().is_ok());
+        assert!(get("colour").is_some() && get("bootmode").is_some());
+    }
+}
