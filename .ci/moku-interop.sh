@@ -57,10 +57,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Starts a fresh emulated Moku:Pro (no bitstreams) and sets EMU_PID and ADDR.
+# Starts a fresh emulated Moku:Pro (no bitstreams; extra arguments are passed on) and sets
+# EMU_PID and ADDR.
 start_emulator() {
   : >"$EMU_OUT"
-  "$EMU_BIN" --listen 127.0.0.1:0 --model pro --no-bitstreams >"$EMU_OUT" &
+  "$EMU_BIN" --listen 127.0.0.1:0 --model pro --no-bitstreams "$@" >"$EMU_OUT" &
   EMU_PID=$!
   ADDR=""
   for _ in $(seq 1 100); do
@@ -93,3 +94,18 @@ DL_OUT="$("$DL_BIN" --host "$ADDR" --seconds 0.2 --data-dir "$CLI_DIR/data")" ||
 }
 grep -q '^connected to Moku:Pro' <<<"$DL_OUT" || { echo "$DL_OUT" >&2; exit 1; }
 echo "Rust client: bitstreams uploaded from the official client's data directory, logged and streamed"
+
+# serial=: the official client's mDNS Finder parses the emulator's advertisement, and the Rust
+# client finds it by serial number (multicast on this host; MOKU_INTEROP_NO_MDNS=1 skips this).
+if [ -z "${MOKU_INTEROP_NO_MDNS:-}" ]; then
+  kill "$EMU_PID" 2>/dev/null || true
+  wait "$EMU_PID" 2>/dev/null || true
+  start_emulator --mdns --serial 007301
+  "$PY" "$INTEROP/official_finder.py" 007301 "${ADDR##*:}"
+  DL_OUT="$("$DL_BIN" --serial 7301 --advertised-port --seconds 0.2 --data-dir "$CLI_DIR/data")" || {
+    echo "moku_datalogger --serial did not find or drive the advertised emulator" >&2
+    exit 1
+  }
+  grep -q 'serial 007301' <<<"$DL_OUT" || { echo "$DL_OUT" >&2; exit 1; }
+  echo "serial=: official Finder and Rust discovery both found the emulator by mDNS"
+fi

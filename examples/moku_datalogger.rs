@@ -2,11 +2,15 @@
 //!
 //! ```text
 //! cargo run --example moku_datalogger -- [--host IP[:PORT] | --model go|lab|pro|delta]
-//!     [--seconds S] [--save FILE.li] [--force-connect] [--ignore-busy] [--serial N] [--data-dir DIR]
+//!     [--seconds S] [--save FILE.li] [--force-connect] [--ignore-busy] [--serial N [--advertised-port]]
+//!     [--data-dir DIR]
 //! ```
 //!
-//! Without `--host` an emulator (`moku-emulator`) is started in-process, with input 1 wired to
-//! output 1, so the example runs without hardware; `--model` picks the emulated model. With
+//! Without `--host` and `--serial` an emulator (`moku-emulator`) is started in-process, with
+//! input 1 wired to output 1, so the example runs without hardware; `--model` picks the emulated
+//! model. `--serial N` without `--host` finds the Moku by mDNS as the official client's
+//! `serial=` does (up to 10 s; `--advertised-port` for an emulator started with
+//! `moku_emulator --mdns`, which serves on another port than 80). With
 //! `--save FILE.li` the downloaded log is written to FILE.li (convert it with `li_to_csv`).
 //! Warnings (device coercion notes, bitstream notes) are printed to stderr as they arrive.
 
@@ -45,9 +49,14 @@ struct Args {
     /// Go ahead even if an instrument is busy (e.g. logging).
     #[arg(long)]
     ignore_busy: bool,
-    /// Refuse to go on unless the Moku at --host reports this serial number.
+    /// The Moku's serial number: without --host, find it by mDNS (`_moku._tcp.local.`); with
+    /// --host, refuse to go on unless the Moku there reports it.
     #[arg(long, value_name = "N")]
     serial: Option<String>,
+    /// With --serial and no --host: connect to the port the mDNS record advertises instead of
+    /// HTTP port 80 (the official client uses only the address).
+    #[arg(long, requires = "serial", conflicts_with = "host")]
+    advertised_port: bool,
     /// The data directory with the instrument bitstreams (default: $MOKU_DATA_PATH, then
     /// the official client's default).
     #[arg(long, value_name = "DIR")]
@@ -76,9 +85,9 @@ macro_rules! say {
 fn main() -> ExitCode {
     let args = Args::parse();
     // Keep the in-process emulator alive for the whole run.
-    let emulator = match &args.host {
-        Some(_) => None,
-        None => match moku_emulator::Emulator::start(moku_emulator::Config {
+    let emulator = match (&args.host, &args.serial) {
+        (Some(_), _) | (None, Some(_)) => None,
+        (None, None) => match moku_emulator::Emulator::start(moku_emulator::Config {
             model: args.model.unwrap_or(moku_emulator::Model::Go),
             ..Default::default()
         }) {
@@ -133,6 +142,9 @@ fn hint(e: &Error) -> Option<&'static str> {
         Error::Transport { .. } => {
             Some("check the address given with --host and that the Moku is on")
         }
+        Error::MokuNotFound { .. } => Some(
+            "check the serial number and that the Moku is on this network (mDNS), or pass --host",
+        ),
         _ => None,
     }
 }
@@ -146,6 +158,7 @@ fn run(host: &str, args: &Args) -> moku_client::Result<()> {
         force_connect: args.force_connect,
         ignore_busy: args.ignore_busy,
         serial: args.serial.clone(),
+        use_advertised_port: args.advertised_port,
         data_dir: args.data_dir.clone(),
         warning_handler: Some(Arc::new(|w: &moku_client::Warning| {
             eprintln!("warning: {}: {}", w.operation, w.message);

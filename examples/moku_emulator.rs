@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example moku_emulator -- [--listen [HOST:]PORT] [--model go|lab|pro|delta]
-//!     [--serial S] [--no-key-check] [--no-bitstreams]
+//!     [--serial S] [--no-key-check] [--no-bitstreams] [--mdns]
 //! ```
 //!
 //! Prints `listening on <addr>` once the server accepts connections (port 0 picks a free port),
@@ -35,6 +35,10 @@ struct Args {
     /// Start with no bitstreams, as a fresh device (clients then upload them).
     #[arg(long)]
     no_bitstreams: bool,
+    /// Advertise the device over mDNS (`_moku._tcp.local.`, TXT `serial`, …) as a Moku does,
+    /// so that `moku_datalogger --serial S --advertised-port` finds it.
+    #[arg(long)]
+    mdns: bool,
 }
 
 fn listen_addr(s: &str) -> Result<SocketAddr, String> {
@@ -54,6 +58,7 @@ fn main() -> ExitCode {
         listen: args.listen,
         require_client_key: !args.no_key_check,
         bitstreams_installed: !args.no_bitstreams,
+        mdns: args.mdns,
         ..Config::default()
     };
     if let Some(s) = args.serial {

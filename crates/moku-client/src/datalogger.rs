@@ -82,7 +82,7 @@ impl Datalogger {
     /// `slot1/datalogger` call deploys implicitly.
     #[cfg(feature = "ureq")]
     pub fn connect(host: &str, options: ConnectOptions) -> Result<Self> {
-        let h = crate::Host::parse(host)?;
+        let h = crate::Host::resolve(host, &options)?;
         let transport = crate::UreqTransport::new(&h, options.timeouts);
         Self::connect_with(h, Box::new(transport), options)
     }

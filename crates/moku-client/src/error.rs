@@ -236,6 +236,25 @@ pub enum Error {
         /// The serial number the device reported.
         found: String,
     },
+    /// `serial=` discovery (an empty host with
+    /// [`ConnectOptions::serial`](crate::ConnectOptions::serial)) found no Moku with this serial
+    /// number within the timeout (the official client's `MokuNotFound`).
+    #[error("no Moku with serial number {serial} answered mDNS discovery within {timeout:?}")]
+    MokuNotFound {
+        /// The serial number looked for.
+        serial: String,
+        /// How long the browse lasted.
+        timeout: std::time::Duration,
+    },
+    /// The mDNS daemon could not be started or browse (feature `discovery`).
+    #[error("mDNS discovery failed: {0}")]
+    Discovery(String),
+    /// No host was given: give one, or a serial number with the `discovery` feature enabled.
+    #[error("no host given{}", if *serial_given { " and this build has no mDNS discovery (feature `discovery`)" } else { " and no serial number to discover" })]
+    NoHost {
+        /// True when a serial number was given (the build lacks the `discovery` feature).
+        serial_given: bool,
+    },
     /// An argument failed the per-model validation of docs/moku-protocol.md §11 (no request was
     /// sent). It is the same kind of error as the device's `INVALID_PARAM`:
     /// [`Error::api_code`] returns [`ApiCode::InvalidParam`] for both, and

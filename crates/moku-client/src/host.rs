@@ -1,6 +1,7 @@
 //! Turning the user's host string into a URL authority (docs/moku-protocol.md §1.1).
 
 use crate::error::{Error, Result};
+use crate::options::ConnectOptions;
 
 /// A cleaned-up device address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,6 +50,34 @@ impl Host {
             return Err(bad());
         }
         Ok(Self { address, port })
+    }
+
+    /// The host to connect to: `raw` parsed by [`Host::parse`], or, when `raw` is empty and
+    /// [`ConnectOptions::serial`] is set, the device found by mDNS (feature `discovery`): its
+    /// first IPv4 address, with the advertised port when
+    /// [`ConnectOptions::use_advertised_port`] is set.
+    pub fn resolve(raw: &str, options: &ConnectOptions) -> Result<Self> {
+        let empty = raw
+            .trim()
+            .trim_matches(|c| c == '\'' || c == '"')
+            .trim()
+            .is_empty();
+        match (&options.serial, empty) {
+            (_, false) => Self::parse(raw),
+            (None, true) => Err(Error::NoHost {
+                serial_given: false,
+            }),
+            #[cfg(feature = "discovery")]
+            (Some(serial), true) => {
+                let found = crate::discovery::find_by_serial(serial, options.discovery_timeout)?;
+                Ok(Self {
+                    address: found.ipv4_addr().to_string(),
+                    port: options.use_advertised_port.then_some(found.port),
+                })
+            }
+            #[cfg(not(feature = "discovery"))]
+            (Some(_), true) => Err(Error::NoHost { serial_given: true }),
+        }
     }
 
     /// True for an IPv6 literal.

@@ -6,6 +6,8 @@ pub mod bitstreams;
 pub mod datalogger;
 pub mod datalogger_types;
 mod description;
+#[cfg(feature = "discovery")]
+pub mod discovery;
 mod error;
 mod exchange;
 mod host;
@@ -32,7 +34,7 @@ pub use description::Description;
 pub use error::{ApiCode, Error, Result, TransportError, TransportErrorKind};
 pub use host::Host;
 pub use multi_instrument::{Connection, Endpoint, MultiInstrument};
-pub use options::{BitstreamPolicy, ConnectOptions, Warning, WarningHandler};
+pub use options::{BitstreamPolicy, ConnectOptions, Warning, WarningHandler, serials_match};
 pub use request_body::Num;
 pub use session::Session;
 pub use transport::{Method, Request, Response, Stack, StreamingResponse, Timeouts, Transport};

@@ -152,7 +152,7 @@ impl MultiInstrument {
     /// data directory when the device lacks them), then `GET /api/moku/platform/<n>`.
     #[cfg(feature = "ureq")]
     pub fn connect(host: &str, num_slots: u8, options: ConnectOptions) -> Result<Self> {
-        let h = Host::parse(host)?;
+        let h = Host::resolve(host, &options)?;
         let transport = crate::UreqTransport::new(&h, options.timeouts);
         Self::connect_with(h, Box::new(transport), num_slots, options)
     }

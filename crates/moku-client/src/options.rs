@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::transport::Timeouts;
 
@@ -44,6 +45,16 @@ impl core::fmt::Display for Warning {
     }
 }
 
+/// True when two serial numbers name the same device: as numbers when both are decimal
+/// (`378` = `000378`; the official client compares `int()`s), otherwise as trimmed text.
+pub fn serials_match(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    match (a.parse::<u64>(), b.parse::<u64>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
 /// A callback that sees every warning as it arrives.
 pub type WarningHandler = Arc<dyn Fn(&Warning) + Send + Sync>;
 
@@ -71,12 +82,22 @@ pub struct ConnectOptions {
     /// `mokucli config which` prints (when `$MOKU_CLI_PATH` is set), then the OS config
     /// directory (`$XDG_CONFIG_HOME/moku/data` or `~/.config/moku/data` on Linux).
     pub data_dir: Option<PathBuf>,
-    /// The serial number the device must report. The official client's `serial=` finds the
-    /// device by mDNS; this client cannot browse mDNS (see the crate README), so give the
-    /// address and the serial: the connect then fails with
+    /// The serial number of the device (the official client's `serial=`). With an empty host
+    /// and the `discovery` feature, the connect first finds the device by mDNS
+    /// ([`discovery::find_by_serial`](crate::discovery::find_by_serial), browsing for
+    /// [`ConnectOptions::discovery_timeout`]). With a host, or after discovery, the connect
+    /// checks `GET /api/moku/serial_number` and fails with
     /// [`Error::SerialMismatch`](crate::Error::SerialMismatch) (after relinquishing) when the
-    /// device at that address has another serial number.
+    /// device reports another serial number ([`serials_match`]: `378` and `000378` are the same).
     pub serial: Option<String>,
+    /// How long `serial=` discovery browses before
+    /// [`Error::MokuNotFound`](crate::Error::MokuNotFound) (default 10 s, as the official
+    /// client; this client stops at the first match).
+    pub discovery_timeout: Duration,
+    /// Connect to the port of the discovered SRV record instead of the HTTP default (port 80,
+    /// what the official client uses: it takes only the address). Default false; set it for a
+    /// device or emulator that serves HTTP on another port.
+    pub use_advertised_port: bool,
     /// Send `relinquish_ownership` when the last handle is dropped. Default **false**, as the
     /// official client, which relinquishes only when asked (or on leaving a `with` block): a
     /// logging session keeps running and the device stays owned, as the seed recommends
@@ -103,6 +124,8 @@ impl Default for ConnectOptions {
             bitstreams: BitstreamPolicy::Manage,
             data_dir: None,
             serial: None,
+            discovery_timeout: Duration::from_secs(10),
+            use_advertised_port: false,
             relinquish_on_drop: false,
             validate: true,
             warning_handler: None,
@@ -123,8 +146,24 @@ impl core::fmt::Debug for ConnectOptions {
             .field("bitstreams", &self.bitstreams)
             .field("data_dir", &self.data_dir)
             .field("serial", &self.serial)
+            .field("discovery_timeout", &self.discovery_timeout)
+            .field("use_advertised_port", &self.use_advertised_port)
             .field("relinquish_on_drop", &self.relinquish_on_drop)
             .field("validate", &self.validate)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::serials_match;
+
+    #[test]
+    fn serials_compare_as_numbers_when_both_are() {
+        assert!(serials_match("378", "000378"));
+        assert!(serials_match(" 000378 ", "378"));
+        assert!(!serials_match("379", "000378"));
+        assert!(serials_match("LI-12", " LI-12"));
+        assert!(!serials_match("LI-12", "12"));
     }
 }

@@ -44,7 +44,7 @@ impl Session {
     /// and describes it, over the default ureq transport.
     #[cfg(feature = "ureq")]
     pub fn connect(host: &str, options: ConnectOptions) -> Result<Self> {
-        let h = Host::parse(host)?;
+        let h = Host::resolve(host, &options)?;
         let transport = crate::UreqTransport::new(&h, options.timeouts);
         Self::connect_with(h, Box::new(transport), options)
     }
@@ -85,7 +85,7 @@ impl Session {
             if let Some(expected) = &shared.options.serial {
                 let found =
                     expect::string("moku/serial_number", shared.get("moku/serial_number")?)?;
-                if found.trim() != expected.trim() {
+                if !crate::options::serials_match(&found, expected) {
                     return Err(Error::SerialMismatch {
                         expected: expected.clone(),
                         found,

@@ -29,6 +29,58 @@ fn describe_and_device_endpoints() {
 }
 
 #[test]
+fn an_empty_host_needs_a_serial() {
+    let err = Datalogger::connect(" ", ConnectOptions::default()).expect_err("no host");
+    assert!(
+        matches!(
+            err,
+            Error::NoHost {
+                serial_given: false
+            }
+        ),
+        "{err:?}"
+    );
+}
+
+/// Without the `discovery` feature, `serial=` with no host is refused, never ignored.
+#[cfg(not(feature = "discovery"))]
+#[test]
+fn serial_without_discovery_is_refused() {
+    let options = ConnectOptions {
+        serial: Some("000123".into()),
+        ..ConnectOptions::default()
+    };
+    let err = Datalogger::connect("", options).expect_err("no discovery in this build");
+    assert!(
+        matches!(err, Error::NoHost { serial_given: true }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("feature `discovery`"), "{err}");
+}
+
+#[test]
+fn serial_is_checked_after_connect_as_a_number() {
+    let emu = common::emulator(EmuModel::Go); // serial 000123
+    let with = |serial: &str| ConnectOptions {
+        serial: Some(serial.into()),
+        ..ConnectOptions::default()
+    };
+    // Regression: "123" used to be refused (text compare) although discovery, as the official
+    // client, matches it to the published 000123.
+    for same in ["000123", "123", " 123 "] {
+        let s = Session::connect(&emu.host(), with(same)).unwrap();
+        s.relinquish_ownership().unwrap();
+    }
+    let err = Session::connect(&emu.host(), with("124")).err().unwrap();
+    assert!(
+        matches!(&err, Error::SerialMismatch { expected, found } if expected == "124" && found == "000123"),
+        "{err:?}"
+    );
+    // The refused connect let the device go: a plain connect needs no force_connect.
+    Session::connect(&emu.host(), ConnectOptions::default()).unwrap();
+}
+
+#[test]
 fn ownership_is_kept_on_drop_as_python_does() {
     let emu = common::emulator(EmuModel::Go);
     let first = common::connect(&emu);

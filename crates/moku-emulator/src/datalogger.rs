@@ -2,13 +2,16 @@
 
 use serde_json::{Value, json};
 
-use crate::files::{Files, check_name};
+use crate::files::Files;
 use crate::model::{Limits, Model, range_volts};
 use crate::params::{Coerce, Params};
 use crate::reply::{ApiError, Reply};
-use crate::session::{Acquisition, LogSession, StreamSession, Trigger, timestamp};
+use crate::session::{Acquisition, LogSession, StreamSession};
 use crate::settings::{self, Settings};
-use crate::signal::{Signal, WaveKind, Waveform};
+use crate::signal::{Signal, WaveKind};
+
+mod sessions;
+mod waveform;
 
 /// What a Datalogger operation may touch outside its slot.
 pub(crate) struct Env<'a> {
@@ -37,16 +40,6 @@ pub(crate) struct Datalogger {
     pub log: Option<LogSession>,
     /// The latest streaming session.
     pub stream: Option<StreamSession>,
-}
-
-/// The trigger part of a start_logging / start_streaming request.
-struct TriggerRequest {
-    /// `trigger_source`, echoed.
-    source: Option<String>,
-    /// `trigger_level` after coercion, echoed.
-    level: Option<f64>,
-    /// What the session waits for (none without a source).
-    pending: Option<Trigger>,
 }
 
 /// The verb each operation uses (docs/moku-protocol.md §7.2).
@@ -345,261 +338,6 @@ impl Datalogger {
         f.range = range.into();
         f.bandwidth = bandwidth.into();
         Ok(Reply::ok_noted(self.frontend_json(ch), c.into_notes()))
-    }
-
-    /// The trigger of a logging or streaming request, armed at `armed_t`: the echoed source and
-    /// level, and the pending [`Trigger`] (none without a source).
-    fn trigger(
-        &self,
-        p: &Params,
-        l: &Limits,
-        c: &mut Coerce,
-        armed_t: f64,
-    ) -> Result<TriggerRequest, ApiError> {
-        let source = match p.str("trigger_source")? {
-            Some(s) if l.trigger_source_ok(s) => Some(s.to_owned()),
-            Some(s) => return Err(ApiError::param(format!("invalid trigger_source {s:?}"))),
-            None => None,
-        };
-        let level = match p.f64("trigger_level")? {
-            Some(v) => Some(c.range("trigger_level", v, -5.0, 5.0)?),
-            None => None,
-        };
-        let pending = source.as_deref().map(|s| Trigger {
-            input: s
-                .strip_prefix("Input")
-                .and_then(|n| n.parse::<usize>().ok())
-                .map(|n| n - 1),
-            level: level.unwrap_or(0.0),
-            armed_t,
-            scanned: 0,
-            last: None,
-        });
-        Ok(TriggerRequest {
-            source,
-            level,
-            pending,
-        })
-    }
-
-    fn session_channels(&self) -> Result<Vec<usize>, ApiError> {
-        let channels = self.enabled_channels();
-        if channels.is_empty() {
-            Err(ApiError::request(
-                "No input is enabled; enable one with enable_input",
-            ))
-        } else {
-            Ok(channels)
-        }
-    }
-
-    fn start_logging(
-        &mut self,
-        p: &Params,
-        l: &Limits,
-        env: &mut Env<'_>,
-    ) -> Result<Reply, ApiError> {
-        let mut c = Coerce::new(p.strict()?);
-        let channels = self.session_channels()?;
-        let rate = match p.f64("sample_rate")? {
-            Some(r) => {
-                let max = l.max_rate_for_channels(l.logging_samplerate.1, channels.len());
-                c.range("sample_rate", r, l.logging_samplerate.0, max)?
-            }
-            None => self.settings.sample_rate,
-        };
-        let duration = p.f64("duration")?.unwrap_or(60.0);
-        if duration <= 0.0 {
-            return Err(ApiError::param(format!(
-                "duration {duration} must be positive"
-            )));
-        }
-        let max_duration = env.max_log_samples as f64 / (rate * channels.len() as f64);
-        let duration = c.range("duration", duration, 0.0, max_duration)?;
-        let delay = c.range("delay", p.f64("delay")?.unwrap_or(0.0), 0.0, 86_400.0)?;
-        let TriggerRequest {
-            source,
-            level,
-            pending: trigger,
-        } = self.trigger(p, l, &mut c, env.now + delay)?;
-        let prefix = match p.str("file_name_prefix")? {
-            Some(s) if !s.is_empty() => s,
-            _ => "MokuDataLoggerData",
-        };
-        check_name(prefix)?;
-        let comments = p.str("comments")?.unwrap_or("").to_owned();
-        self.idle(env.now)?;
-        let unix_now = env.unix_epoch + env.now;
-        let stem = format!("{prefix}_{}", timestamp(unix_now.max(0.0) as u64));
-        let location = l.log_location;
-        let file_name = env.files.reserve_unique(location, &stem, ".li");
-        let total = ((duration * rate).round() as u64).max(1);
-        self.settings.sample_rate = rate;
-        self.log = Some(LogSession {
-            file_name: file_name.clone(),
-            location,
-            start_t: env.now + delay,
-            trigger,
-            rate,
-            total,
-            channels,
-            stopped: None,
-            written: false,
-        });
-        let save_to = match location {
-            "ssd" => "SSD",
-            "media" => "Media",
-            _ => "Persist",
-        };
-        let mut data = json!({
-            "Save to": save_to,
-            "Start": if delay > 0.0 { "Delayed" } else { "Immediate" },
-            "acquisition_mode": self.settings.acquisition_mode,
-            "comments": comments,
-            "delay": delay,
-            "duration": duration,
-            "file_name": file_name,
-            "file_name_prefix": prefix,
-            "location": location,
-            "sample_rate": rate,
-        });
-        if let Some(s) = source {
-            data["source"] = Value::String(s);
-        }
-        if let Some(v) = level {
-            data["level"] = json!(v);
-        }
-        Ok(Reply::ok_noted(data, c.into_notes()))
-    }
-
-    fn start_streaming(&mut self, p: &Params, l: &Limits, now: f64) -> Result<Reply, ApiError> {
-        let mut c = Coerce::new(p.strict()?);
-        let channels = self.session_channels()?;
-        let rate = match p.f64("sample_rate")? {
-            Some(r) => {
-                let max = l.max_rate_for_channels(l.stream_samplerate.1, channels.len());
-                c.range("sample_rate", r, l.stream_samplerate.0, max)?
-            }
-            None => self.settings.sample_rate,
-        };
-        let duration = match p.f64("duration")? {
-            Some(d) if d <= 0.0 => {
-                return Err(ApiError::param(format!("duration {d} must be positive")));
-            }
-            Some(d) => Some(d),
-            None => None,
-        };
-        let TriggerRequest {
-            source,
-            level,
-            pending: trigger,
-        } = self.trigger(p, l, &mut c, now)?;
-        self.idle(now)?;
-        let id = format!("logsink{}", self.slot - 1);
-        self.stream = Some(StreamSession {
-            id: id.clone(),
-            start_t: now,
-            trigger,
-            rate,
-            total: duration.map(|d| ((d * rate).round() as u64).max(1)),
-            channels,
-            delivered: 0,
-            stopped: None,
-            error: None,
-        });
-        let mut data = json!({"sample_rate": rate, "stream_id": id});
-        if let Some(d) = duration {
-            data["duration"] = json!(d);
-        }
-        if let Some(s) = source {
-            data["trigger_source"] = Value::String(s);
-        }
-        if let Some(v) = level {
-            data["trigger_level"] = json!(v);
-        }
-        Ok(Reply::ok_noted(data, c.into_notes()))
-    }
-
-    fn generate_waveform(&mut self, p: &Params, l: &Limits, now: f64) -> Result<Reply, ApiError> {
-        let ch = p.channel(l.channels)?;
-        let mut c = Coerce::new(p.strict()?);
-        let type_name = p.req_str("type")?;
-        let kind = WaveKind::parse(type_name)
-            .ok_or_else(|| ApiError::param(format!("invalid waveform type {type_name:?} (valid: Off, Sine, Square, Ramp, Pulse, Noise, DC)")))?;
-        let mut w = Waveform {
-            kind,
-            t_ref: now,
-            ..Waveform::default()
-        };
-        let periodic = matches!(
-            kind,
-            WaveKind::Sine | WaveKind::Square | WaveKind::Ramp | WaveKind::Pulse
-        );
-        if periodic {
-            w.frequency = c.range(
-                "frequency",
-                p.f64("frequency")?.unwrap_or(10_000.0),
-                l.frequency.0,
-                l.frequency.1,
-            )?;
-            w.phase = c.range("phase", p.f64("phase")?.unwrap_or(0.0), 0.0, 360.0)?;
-        }
-        if periodic || kind == WaveKind::Noise {
-            let max_amp = match l.high_frequency_amplitude {
-                Some((above, amp)) if periodic && w.frequency > above => amp,
-                _ => l.amplitude.1,
-            };
-            w.amplitude = c.range(
-                "amplitude",
-                p.f64("amplitude")?.unwrap_or(1.0),
-                l.amplitude.0,
-                max_amp,
-            )?;
-            w.offset = c.range("offset", p.f64("offset")?.unwrap_or(0.0), -5.0, 5.0)?;
-        }
-        let mut data = json!({"type": kind.name()});
-        match kind {
-            WaveKind::Off => {}
-            WaveKind::Dc => {
-                w.dc_level = c.range("dc_level", p.f64("dc_level")?.unwrap_or(0.0), -5.0, 5.0)?;
-                data["dc_level"] = json!(w.dc_level);
-            }
-            WaveKind::Noise => {
-                data["amplitude"] = json!(w.amplitude);
-                data["offset"] = json!(w.offset);
-            }
-            _ => {
-                data["amplitude"] = json!(w.amplitude);
-                data["frequency"] = json!(w.frequency);
-                data["offset"] = json!(w.offset);
-                data["phase"] = json!(w.phase);
-            }
-        }
-        match kind {
-            WaveKind::Square => {
-                w.duty = c.range("duty", p.f64("duty")?.unwrap_or(50.0), 0.0, 100.0)?;
-                data["duty"] = json!(w.duty);
-            }
-            WaveKind::Ramp => {
-                w.symmetry = c.range("symmetry", p.f64("symmetry")?.unwrap_or(50.0), 0.0, 100.0)?;
-                data["symmetry"] = json!(w.symmetry);
-            }
-            WaveKind::Pulse => {
-                let period = 1.0 / w.frequency;
-                let min = l.min_edge_time;
-                let edge = p.f64("edge_time")?.unwrap_or(min);
-                w.edge_time =
-                    c.range("edge_time", edge, min, (period / 2.0 - min / 2.0).max(min))?;
-                let width = p.f64("pulse_width")?.unwrap_or(period / 2.0 - w.edge_time);
-                let max_width = (period - 2.0 * w.edge_time).max(min);
-                w.pulse_width = c.range("pulse_width", width, min, max_width)?;
-                data["edge_time"] = json!(w.edge_time);
-                data["pulse_width"] = json!(w.pulse_width);
-            }
-            _ => {}
-        }
-        self.settings.outputs[ch - 1].waveform = w;
-        Ok(Reply::ok_noted(data, c.into_notes()))
     }
 
     fn load_settings(&mut self, body: &[u8], env: &Env<'_>) -> Result<Reply, ApiError> {

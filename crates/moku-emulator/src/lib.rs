@@ -7,6 +7,8 @@ mod device;
 mod fault;
 mod files;
 pub mod li;
+#[cfg(feature = "mdns")]
+mod mdns;
 mod model;
 mod params;
 mod reply;
@@ -59,6 +61,11 @@ pub struct Config {
     /// has been used before (default true). False starts with none, as a fresh device: the
     /// official client then uploads them from its data directory.
     pub bitstreams_installed: bool,
+    /// Advertise the device over mDNS/DNS-SD as a Moku does (`_moku._tcp.local.`, TXT
+    /// `txtver` 0.5 with `serial`, `fwver` = [`Config::instruments_build`], …; instance name
+    /// [`Config::name`]), so that a client finds it by serial number. Default false.
+    #[cfg(feature = "mdns")]
+    pub mdns: bool,
 }
 
 impl Default for Config {
@@ -76,6 +83,8 @@ impl Default for Config {
             max_log_samples: 8 * 1024 * 1024,
             max_chunk_samples: 256 * 1024,
             bitstreams_installed: true,
+            #[cfg(feature = "mdns")]
+            mdns: false,
         }
     }
 }
@@ -88,6 +97,8 @@ pub struct Emulator {
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+    #[cfg(feature = "mdns")]
+    advertisement: Option<mdns::Advertisement>,
 }
 
 impl Emulator {
@@ -122,7 +133,16 @@ impl Emulator {
                 // Dropping the runtime cancels every connection task and closes their sockets.
                 drop(runtime);
             })?;
+        #[cfg(feature = "mdns")]
+        let advertisement = if config.mdns {
+            let txt = mdns::txt_record(config.model, &config.serial, config.instruments_build);
+            Some(mdns::Advertisement::start(&config.name, addr, &txt)?)
+        } else {
+            None
+        };
         Ok(Emulator {
+            #[cfg(feature = "mdns")]
+            advertisement,
             addr,
             model: config.model,
             shared,
@@ -175,6 +195,8 @@ impl Emulator {
     }
 
     fn stop_now(&mut self) {
+        #[cfg(feature = "mdns")]
+        drop(self.advertisement.take());
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
