@@ -16,6 +16,14 @@
 //! Malformed headers get `FatalError` (and the session is closed), unknown
 //! or oversized messages get `Error`.
 //!
+//! Connections are admitted and timed by the raw server's machinery
+//! ([`crate::server::admission`], [`crate::server::deadline`]): the
+//! synchronous channel takes the session's slot; the asynchronous one is
+//! admitted like any connection and gives its slot back when
+//! `AsyncInitialize` attaches it to its session; a complete HiSLIP message
+//! on either channel is the session's progress; evicting the session closes
+//! both channels.
+//!
 //! ```no_run
 //! use elog::transport::hislip::{self, HislipServer};
 //! use elog::{ElogInstrument, acquisition::shared};
@@ -74,9 +82,11 @@ pub struct HislipServer {
 }
 
 impl HislipServer {
-    /// Binds `config.listen` (see [`default_config`]); every limit of the
-    /// raw server's [`ServerConfig`] applies per TCP connection (a HiSLIP
-    /// session uses two).
+    /// Binds `config.listen` (see [`default_config`]). Every limit of the
+    /// raw server's [`ServerConfig`] applies, through the raw server's
+    /// admission and deadlines: a session holds one slot for its two
+    /// channels, each HiSLIP message is a message for the deadlines and
+    /// for admission, and eviction closes both channels.
     pub fn bind(config: ServerConfig, instrument: SharedInstrument) -> io::Result<Self> {
         let listener = TcpListener::bind(config.listen)?;
         Ok(Self {

@@ -13,6 +13,14 @@
 //! (`GARBAGE_ARGS`, `PROC_UNAVAIL`, `PROG_UNAVAIL`, `PROG_MISMATCH`,
 //! `RPC_MISMATCH`), a record beyond the bound closes the connection.
 //!
+//! Each listener admits and times its connections with the raw server's
+//! machinery ([`crate::server::admission`], [`crate::server::deadline`]),
+//! in a slot table of its own: a complete RPC call record is a complete
+//! message (its first byte starts the message deadline; it counts as the
+//! connection's progress), each reply leaves within one write deadline, and
+//! a link's unread answers beyond 64 KiB live in a mapping given back once
+//! read.
+//!
 //! ```no_run
 //! use elog::transport::vxi11::{self, Portmapper, Vxi11Server};
 //! use elog::{ElogInstrument, acquisition::shared};
