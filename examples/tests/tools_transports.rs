@@ -27,7 +27,7 @@ fn elog_server_hislip_prints_its_address_and_answers_idn() {
         .expect("a socket address");
     let (mut hs, idn) = hislip_client::try_idn(addr, DEADLINE).expect("a HiSLIP session");
     assert!(idn.starts_with("elog,ELOG,"), "{idn}");
-    let names = hs.try_ask(":CHAN:NAM?").expect("the channel list");
+    let names = hs.try_ask(":CHANNEL:NAMES?").expect("the channel list");
     assert!(names.contains("\"AI 1/1\""), "{names}");
 }
 
