@@ -236,7 +236,11 @@ fn run(args: Args) -> Result<(), String> {
                 .spawn()
                 .map_err(|e| format!("starting the HiSLIP server: {e}"))?;
             outln!("hislip listening on {addr}");
-            log::info!("serving HiSLIP on {addr} (TCPIP::{}::hislip0,{}::INSTR)", addr.ip(), addr.port());
+            log::info!(
+                "serving HiSLIP on {addr} (TCPIP::{}::hislip0,{}::INSTR)",
+                addr.ip(),
+                addr.port()
+            );
             Some(handle)
         }
         None => None,
@@ -250,7 +254,9 @@ fn run(args: Args) -> Result<(), String> {
                 instrument.clone(),
             )
             .map_err(|e| {
-                format!("cannot serve VXI-11 on {at} ({listen}): {e}; pick another port with --vxi11")
+                format!(
+                    "cannot serve VXI-11 on {at} ({listen}): {e}; pick another port with --vxi11"
+                )
             })?;
             let addr = server.local_addr().map_err(|e| e.to_string())?;
             let status = server.portmapper_status().to_owned();

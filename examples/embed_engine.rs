@@ -36,9 +36,9 @@ use std::convert::Infallible;
 
 use clap::Parser;
 
-use elog::dispatch::ConnectionLimits;
 use elog::InstrumentConfig;
-use elog::transport::embedded::{Ended, EmbeddedServer};
+use elog::dispatch::ConnectionLimits;
+use elog::transport::embedded::{EmbeddedServer, Ended};
 use elog::{ElogInstrument, IdentityInfo};
 use elog_core::{ChannelId, Duration, Instant, Limits};
 

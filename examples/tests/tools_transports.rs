@@ -3,9 +3,9 @@
 //! HiSLIP client of elog's own tests.
 #![cfg(unix)]
 
-mod support;
 #[path = "../../crates/elog/tests/common/hislip_client.rs"]
 mod hislip_client;
+mod support;
 
 use std::net::SocketAddr;
 

@@ -203,12 +203,16 @@ mod hislip {
             }
             false
         });
-        within(Duration::from_secs(120), "the server to close the session", || {
-            srv.connections() == 0
-        });
+        within(
+            Duration::from_secs(120),
+            "the server to close the session",
+            || srv.connections() == 0,
+        );
         assert!(writer.join().unwrap(), "the writer saw the close");
-        assert!(try_send(&mut hs.asy, kind::ASYNC_STATUS_QUERY, 0, 0, b"").is_none()
-            || recv(&mut hs.asy).is_none());
+        assert!(
+            try_send(&mut hs.asy, kind::ASYNC_STATUS_QUERY, 0, 0, b"").is_none()
+                || recv(&mut hs.asy).is_none()
+        );
     }
 }
 
@@ -288,7 +292,8 @@ mod vxi11 {
         s.write_all(&call(2, p::DEVICE_WRITE, &write_args(lid, b"*IDN?\n")))
             .ok()?;
         reply(s)?;
-        s.write_all(&call(3, p::DEVICE_READ, &read_args(lid))).ok()?;
+        s.write_all(&call(3, p::DEVICE_READ, &read_args(lid)))
+            .ok()?;
         let r = reply(s)?;
         let mut r = Reader::new(&r);
         (r.u32().ok()? == 0).then_some(())?;
@@ -332,9 +337,11 @@ mod vxi11 {
             }
             false
         });
-        within(Duration::from_secs(120), "the server to close the link", || {
-            srv.connections() == 0
-        });
+        within(
+            Duration::from_secs(120),
+            "the server to close the link",
+            || srv.connections() == 0,
+        );
         assert!(writer.join().unwrap(), "the writer saw the close");
         drop(s);
     }

@@ -206,7 +206,10 @@ impl ServerProcess {
     /// transports' addresses), without its line end.
     pub fn next_line(&mut self) -> String {
         let mut line = String::new();
-        let n = self._stdout.read_line(&mut line).expect("reading elog_server");
+        let n = self
+            ._stdout
+            .read_line(&mut line)
+            .expect("reading elog_server");
         assert!(n > 0, "elog_server closed its stdout");
         line.trim_end().to_string()
     }

@@ -51,7 +51,10 @@ pub(crate) fn log_end(what: &str, id: u64, end: End) {
             elog_log!(warn, "{what} {id}: message deadline passed, closed");
         }
         End::Expired(Expiry::Probation) => {
-            elog_log!(warn, "{what} {id}: refused (full: no slot within its grace)");
+            elog_log!(
+                warn,
+                "{what} {id}: refused (full: no slot within its grace)"
+            );
         }
         End::WriteTimeout => elog_log!(warn, "{what} {id}: write timeout, closed"),
         End::Limit(v) => elog_log!(warn, "{what} {id}: {v:?}, closed"),

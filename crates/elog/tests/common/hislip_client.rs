@@ -7,8 +7,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration as StdDuration;
 
-use elog::transport::hislip::header::{Header, kind};
 use elog::transport::hislip::VENDOR_ID;
+use elog::transport::hislip::header::{Header, kind};
 
 pub fn send(s: &mut TcpStream, k: u8, control: u8, param: u32, payload: &[u8]) {
     let h = Header::new(k, control, param).with_len(payload.len() as u64);
@@ -102,7 +102,13 @@ impl Hs {
             .to_owned()
     }
 
-    pub fn async_query(&mut self, k: u8, control: u8, param: u32, payload: &[u8]) -> (Header, Vec<u8>) {
+    pub fn async_query(
+        &mut self,
+        k: u8,
+        control: u8,
+        param: u32,
+        payload: &[u8],
+    ) -> (Header, Vec<u8>) {
         send(&mut self.asy, k, control, param, payload);
         recv(&mut self.asy).expect("async response")
     }
@@ -149,7 +155,6 @@ impl Hs {
     }
 }
 
-
 /// Opens a session (both channels, answers within `timeout`) and asks
 /// `*IDN?`; `None` if the server refused or closed any part of it.
 pub fn try_idn(addr: SocketAddr, timeout: StdDuration) -> Option<(Hs, String)> {
@@ -194,7 +199,13 @@ impl Hs {
     /// well-formed response.
     pub fn try_ask(&mut self, msg: &str) -> Option<String> {
         let id = self.id;
-        try_send(&mut self.sync, kind::DATA_END, self.rmt, id, format!("{msg}\n").as_bytes())?;
+        try_send(
+            &mut self.sync,
+            kind::DATA_END,
+            self.rmt,
+            id,
+            format!("{msg}\n").as_bytes(),
+        )?;
         self.id = self.id.wrapping_add(2);
         let mut out = Vec::new();
         loop {

@@ -179,7 +179,11 @@ fn send_part(conn: &mut Conn, h: Header, payload: &[u8]) -> io::Result<()> {
 }
 
 fn fatal(conn: &mut Conn, code: u8, text: &str) {
-    let _ = send(conn, Header::new(kind::FATAL_ERROR, code, 0), text.as_bytes());
+    let _ = send(
+        conn,
+        Header::new(kind::FATAL_ERROR, code, 0),
+        text.as_bytes(),
+    );
     let _ = conn.stream.flush();
 }
 
@@ -493,11 +497,7 @@ fn run_async(ctx: &Ctx, conn: &mut Conn, sess: &HsSession) {
                     read_payload(conn, &h, MAX_SMALL_PAYLOAD, &mut payload),
                     Ok(true)
                 ) {
-                    return fatal(
-                        conn,
-                        fatal_code::POORLY_FORMED_HEADER,
-                        "lock key too long",
-                    );
+                    return fatal(conn, fatal_code::POORLY_FORMED_HEADER, "lock key too long");
                 }
             }
             _ => {
@@ -576,7 +576,9 @@ fn run_async(ctx: &Ctx, conn: &mut Conn, sess: &HsSession) {
                 // Our preference: synchronized mode.
                 Header::new(kind::ASYNC_DEVICE_CLEAR_ACKNOWLEDGE, 0, 0)
             }
-            kind::ASYNC_REMOTE_LOCAL_CONTROL => Header::new(kind::ASYNC_REMOTE_LOCAL_RESPONSE, 0, 0),
+            kind::ASYNC_REMOTE_LOCAL_CONTROL => {
+                Header::new(kind::ASYNC_REMOTE_LOCAL_RESPONSE, 0, 0)
+            }
             kind::INITIALIZE | kind::ASYNC_INITIALIZE => {
                 return fatal(
                     conn,

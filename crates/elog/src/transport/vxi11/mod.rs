@@ -45,10 +45,10 @@ use std::sync::Arc;
 use self::core::{ABORT_PROG, CORE_PROG, RequestError, VXI11_VERSION};
 use self::rpc::{CallError, CallHeader, LAST_FRAGMENT, Reader, Writer, accept};
 use super::net::{self, Conn, Shared, TransportHandle};
-use crate::dispatch::Verdict;
-use crate::server::connection::End;
 use crate::acquisition::SharedInstrument;
+use crate::dispatch::Verdict;
 use crate::server::ServerConfig;
+use crate::server::connection::End;
 
 /// The default listen address of the core channel: any free port on the
 /// loopback interface (clients find it through the portmapper).
@@ -337,8 +337,20 @@ impl Vxi11Server {
         });
         let mut addrs = vec![core_addr, abort_addr];
         let mut threads = vec![
-            net::spawn_listener(self.core, &self.config, &shared, "vxi11 core connection", core)?,
-            net::spawn_listener(self.abort, &self.config, &shared, "vxi11 abort connection", abort)?,
+            net::spawn_listener(
+                self.core,
+                &self.config,
+                &shared,
+                "vxi11 core connection",
+                core,
+            )?,
+            net::spawn_listener(
+                self.abort,
+                &self.config,
+                &shared,
+                "vxi11 abort connection",
+                abort,
+            )?,
         ];
         if let Some(l) = self.portmap {
             let pm_addr = l.local_addr()?;

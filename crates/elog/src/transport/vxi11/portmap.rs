@@ -129,7 +129,8 @@ pub(crate) fn register(pmap: SocketAddr, prog: u32, port: u16, set: bool) -> io:
     rec.extend_from_slice(&(rpc::LAST_FRAGMENT | w.buf.len() as u32).to_be_bytes());
     rec.extend_from_slice(&w.buf);
     s.write_all(&rec)?;
-    let reply = super::read_record(|b| read_full(&mut s, b), 1024)?.ok_or(io::ErrorKind::UnexpectedEof)?;
+    let reply =
+        super::read_record(|b| read_full(&mut s, b), 1024)?.ok_or(io::ErrorKind::UnexpectedEof)?;
     let mut r = Reader::new(&reply);
     let ok = (|| {
         let _xid = r.u32()?;
