@@ -6,7 +6,7 @@
 //! client. A [`Link`] holds what a connection owns — its
 //! [`Session`] (error queue, status registers, header
 //! mode) and its [`Framer`] — and runs the bytes through
-//! [`dispatch::dispatch`](crate::dispatch::dispatch), the same bounded
+//! [`dispatch::dispatch`], the same bounded
 //! framing-and-execution step the raw socket server uses. There is no second
 //! parser and no copy of the command handling: a transport only adds what its
 //! protocol has beyond a byte stream (END, device clear, the status byte).
@@ -56,7 +56,7 @@ pub mod vxi11;
 #[cfg(any(feature = "hislip", feature = "vxi11"))]
 pub use net::TransportHandle;
 
-/// One client's SCPI state on top of [`dispatch::dispatch`](crate::dispatch::dispatch): its session and
+/// One client's SCPI state on top of [`dispatch::dispatch`]: its session and
 /// its framer, bounded by its [`ConnectionLimits`].
 ///
 /// `B` is the framer's buffer: a `Vec<u8>` of `max_input` bytes
@@ -109,7 +109,7 @@ impl<B: AsMut<[u8]>> Link<B> {
 
     /// Frames `bytes` and executes every complete program message against
     /// `device`, appending the answers to `out` (which, with what it already
-    /// holds, stays within `max_output`; any [`AnswerBuffer`]). See [`dispatch::dispatch`](crate::dispatch::dispatch).
+    /// holds, stays within `max_output`; any [`AnswerBuffer`]). See [`dispatch::dispatch`].
     pub fn input<O: AnswerBuffer + ?Sized>(
         &mut self,
         bytes: &[u8],
