@@ -182,6 +182,9 @@ fn maximum_message_size_and_long_answers() {
     );
     assert_eq!(h.kind, kind::ASYNC_MAXIMUM_MESSAGE_SIZE_RESPONSE);
     assert_eq!(u64::from_be_bytes(p.try_into().unwrap()), 4096 + 16);
+    // A size that is not 8 bytes: Error, also right after a valid one.
+    let (h, _) = c.async_query(kind::ASYNC_MAXIMUM_MESSAGE_SIZE, 0, 0, &[0, 0, 1, 0]);
+    assert_eq!(h.kind, kind::ERROR);
     c.write(b":ELOG:ITEM \"AI 1/1\";:ELOG:TIM ELOG;:ELOG:STAR\n");
     assert_eq!(c.ask("*OPC?"), "1");
     rig.step_ms(5000);

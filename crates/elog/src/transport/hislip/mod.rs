@@ -485,6 +485,7 @@ fn run_async(ctx: &Ctx, conn: &mut Conn, sess: &HsSession) {
         };
         // The payload: the size and the lock key are read, anything else
         // skipped; then the message is complete.
+        payload.clear();
         match h.kind {
             kind::ASYNC_MAXIMUM_MESSAGE_SIZE if h.len == 8 => {
                 payload.resize(8, 0);
@@ -509,7 +510,7 @@ fn run_async(ctx: &Ctx, conn: &mut Conn, sess: &HsSession) {
         conn.complete();
         let reply = match h.kind {
             kind::ASYNC_MAXIMUM_MESSAGE_SIZE => {
-                let Ok(b) = <[u8; 8]>::try_from(&payload[..]).map_err(drop) else {
+                let Ok(b) = <[u8; 8]>::try_from(&payload[..]) else {
                     if error(conn, error_code::UNIDENTIFIED, "size payload is 8 bytes").is_err() {
                         return;
                     }
