@@ -66,6 +66,8 @@ pub(crate) struct Conn {
     pub(crate) stream: TcpStream,
     what: &'static str,
     ticket: Arc<Ticket>,
+    // Read by HiSLIP only (a session's slot closes both channels).
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
     streams: Arc<Streams>,
     clock: ReadClock,
     write_timeout: Option<Duration>,
@@ -82,16 +84,19 @@ impl Conn {
         self.ticket.id()
     }
 
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
     /// The slot this connection counts against.
     pub(crate) fn ticket(&self) -> &Arc<Ticket> {
         &self.ticket
     }
 
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
     /// The sockets closed with this connection's slot.
     pub(crate) fn streams(&self) -> &Arc<Streams> {
         &self.streams
     }
 
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
     /// Counts from now on against `ticket` (whose slot closes `streams`,
     /// to which this socket is added) instead of its own slot, which is
     /// given back: a HiSLIP asynchronous channel joining its session.
@@ -169,6 +174,7 @@ impl Conn {
         }
     }
 
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
     /// Reads and drops `n` bytes.
     pub(crate) fn skip(&mut self, mut n: u64) -> io::Result<()> {
         let mut buf = [0u8; 4096];
