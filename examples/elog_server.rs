@@ -1,13 +1,24 @@
 //! The main job: an ELOG instrument on a SCPI socket.
 //!
 //! ```text
-//! cargo run --release --example elog_server -- [--listen ADDR] [--channel SPEC]... [--moku HOST | --moku-emulator] [-v]
+//! cargo run --release --example elog_server -- [--listen ADDR] [--hislip [ADDR]] [--vxi11 [ADDR]]
+//!     [--channel SPEC]... [--moku HOST | --moku-emulator] [-v]
 //! ```
 //!
 //! * `--listen ADDR` — where to accept connections: `HOST:PORT`, `HOST`
 //!   (port 10001) or `PORT` (on 127.0.0.1); default `127.0.0.1:10001`.
 //!   `0.0.0.0:5025` serves the generic SCPI port on every interface; port 0
 //!   picks a free port. The bound address is printed as `listening on <addr>`.
+//! * `--hislip [ADDR]` — also serve HiSLIP (VISA
+//!   `TCPIP::host::hislip0::INSTR`), on ADDR (default `127.0.0.1:4880`);
+//!   prints `hislip listening on <addr>`. Off by default.
+//! * `--vxi11 [ADDR]` — also serve VXI-11 (VISA `TCPIP::host::inst0::INSTR`),
+//!   the core channel on ADDR (default `127.0.0.1:0`, any free port), with
+//!   the portmapper found automatically (built in on port 111 when it can be
+//!   bound, else registration with the system's rpcbind); prints
+//!   `vxi11 listening on <addr>` and `portmapper: <status>`. Off by default.
+//!   Every transport shares the one instrument (one ELOG session) and the
+//!   limits below.
 //! * `--channel SPEC` — a simulated channel `NAME=KIND[:ARG]...@RATE` (repeat
 //!   for more): `const:V`, `sine:AMPLITUDE:FREQ`, `square:AMPLITUDE:FREQ`,
 //!   `ramp:AMPLITUDE:FREQ`, `noise:AMPLITUDE`; e.g.
@@ -38,6 +49,8 @@ use clap::Parser;
 use elog::acquisition::{Acquisition, AcquisitionConfig, lock, shared};
 use elog::server::{Server, ServerConfig};
 use elog::source::moku::{MokuConfig, MokuSource};
+use elog::transport::hislip::HislipServer;
+use elog::transport::vxi11::{Portmapper, Vxi11Server};
 use elog::{ChannelSpec, ElogInstrument, Simulator};
 
 use cli::Endpoint;
@@ -62,6 +75,17 @@ struct Args {
     /// 0.0.0.0:5025 serves every interface, port 0 any free port.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:10001", value_parser = cli::listen_endpoint)]
     listen: Endpoint,
+
+    /// Also serve HiSLIP (VISA TCPIP::host::hislip0::INSTR) on ADDR
+    /// (HOST:PORT, HOST or PORT; without ADDR 127.0.0.1:4880).
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:4880", value_parser = hislip_endpoint)]
+    hislip: Option<Endpoint>,
+
+    /// Also serve VXI-11 (VISA TCPIP::host::inst0::INSTR), the core channel
+    /// on ADDR (without ADDR 127.0.0.1 on any free port); the portmapper is
+    /// built in on port 111 when it can be bound, else the system's rpcbind.
+    #[arg(long, value_name = "ADDR", num_args = 0..=1, default_missing_value = "127.0.0.1:0", value_parser = vxi11_endpoint)]
+    vxi11: Option<Endpoint>,
 
     /// A simulated channel NAME=KIND[:ARG]...@RATE (repeatable); KIND one of
     /// const:V, sine:AMPLITUDE:FREQ, square:AMPLITUDE:FREQ,
@@ -103,6 +127,14 @@ fn parse_spec(text: &str) -> Result<ChannelSpec, String> {
     text.parse::<ChannelSpec>().map_err(|e| {
         format!("{e} (expected NAME=KIND[:ARG]...@RATE, e.g. \"AI 1/1=const:1.0@100\")")
     })
+}
+
+fn hislip_endpoint(text: &str) -> Result<Endpoint, String> {
+    Endpoint::parse(text, "127.0.0.1", elog::transport::hislip::HISLIP_PORT)
+}
+
+fn vxi11_endpoint(text: &str) -> Result<Endpoint, String> {
+    Endpoint::parse(text, "127.0.0.1", 0)
 }
 
 fn positive(text: &str) -> Result<f64, String> {
@@ -180,7 +212,7 @@ fn run(args: Args) -> Result<(), String> {
     if !args.allow.is_empty() {
         config = config.with_allow_list(args.allow);
     }
-    let server = Server::bind(config, instrument).map_err(|e| {
+    let server = Server::bind(config.clone(), instrument.clone()).map_err(|e| {
         format!(
             "cannot listen on {} ({listen}): {e}; pick another port with --listen",
             args.listen
@@ -192,6 +224,52 @@ fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("starting the server: {e}"))?;
     outln!("listening on {addr}");
     log::info!("serving ELOG on {addr}");
+    let _hislip = match &args.hislip {
+        Some(at) => {
+            let listen = at.listen_addr();
+            let server = HislipServer::bind(config.clone().with_listen(listen), instrument.clone())
+                .map_err(|e| {
+                    format!("cannot serve HiSLIP on {at} ({listen}): {e}; pick another port with --hislip")
+                })?;
+            let addr = server.local_addr().map_err(|e| e.to_string())?;
+            let handle = server
+                .spawn()
+                .map_err(|e| format!("starting the HiSLIP server: {e}"))?;
+            outln!("hislip listening on {addr}");
+            log::info!(
+                "serving HiSLIP on {addr} (TCPIP::{}::hislip0,{}::INSTR)",
+                addr.ip(),
+                addr.port()
+            );
+            Some(handle)
+        }
+        None => None,
+    };
+    let _vxi11 = match &args.vxi11 {
+        Some(at) => {
+            let listen = at.listen_addr();
+            let server = Vxi11Server::bind(
+                config.clone().with_listen(listen),
+                Portmapper::Auto,
+                instrument.clone(),
+            )
+            .map_err(|e| {
+                format!(
+                    "cannot serve VXI-11 on {at} ({listen}): {e}; pick another port with --vxi11"
+                )
+            })?;
+            let addr = server.local_addr().map_err(|e| e.to_string())?;
+            let status = server.portmapper_status().to_owned();
+            let handle = server
+                .spawn()
+                .map_err(|e| format!("starting the VXI-11 server: {e}"))?;
+            outln!("vxi11 listening on {addr}");
+            outln!("portmapper: {status}");
+            log::info!("serving VXI-11 on {addr}; {status}");
+            Some(handle)
+        }
+        None => None,
+    };
     handle.wait();
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! Embedding `elog-core` in a firmware-style host, without the `elog` facade.
+//! The ELOG instrument in a firmware-style host, served over the
+//! embedded-io transport.
 //!
 //! ```text
 //! cargo run --example embed_engine
@@ -7,18 +8,21 @@
 //! What a microcontroller would do, simulated on the host:
 //!
 //! * **no threads, no clock**: one superloop; a 1 kHz "timer tick" counter is
-//!   the time, passed to the engine as an [`Instant`];
-//! * **fixed buffers**: the SCPI framer and the response are `[u8; N]` arrays
-//!   ([`Framer`], [`SliceSink`]); the engine's memory is bounded by [`Limits`]
-//!   and allocated once, at STARt;
-//! * **the host's own channel table** implements [`ChannelCatalog`] over a
-//!   `const` array (ids, rates), and the host's own [`Device`] binds the few
-//!   `:ELOG` commands it needs to the engine (the facade's `ElogInstrument`
-//!   does the full set the same way);
-//! * a "UART" carries program messages in and answers out, in arbitrary
-//!   chunks, as bytes would arrive.
-//!
-//! Nothing here allocates per sample or per message.
+//!   the time: the instrument is advanced to it ([`ElogInstrument::advance_to`])
+//!   and every sample carries it as an [`Instant`];
+//! * **the board's channel table** is registered once
+//!   ([`ElogInstrument::register_channel`]) from a `const` array (names,
+//!   rates); the engine's memory is bounded by [`Limits`] and allocated
+//!   once, at STARt;
+//! * **a "UART"** (an in-memory [`embedded_io::Read`] + [`embedded_io::Write`]
+//!   pair: what a UART driver, a smoltcp or an embassy-net socket provides)
+//!   carries program messages in and answers out, in arbitrary chunks, as
+//!   bytes would arrive;
+//! * **the transport** is [`EmbeddedServer`] (feature `embedded-io` of
+//!   `elog`, `no_std`): fixed `[u8; N]` buffers for the longest program
+//!   message and for each read, the same framing and command handling as
+//!   every other transport. The superloop polls it when the UART has bytes
+//!   ([`EmbeddedServer::serve_once`]).
 //!
 //! It takes no options (`--help` and `--version` only) and prints the
 //! exchange on stdout; a closed stdout (`embed_engine | head`) ends it quietly.
@@ -27,128 +31,50 @@
 #[macro_use]
 mod cli;
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
+
 use clap::Parser;
 
-use elog_core::{
-    ChannelCatalog, ChannelId, ChannelInfo, Duration, Engine, Instant, Limits, Timebase,
-    TimestampMode, fetch_count,
-};
-use scpi_parser::error::code;
-use scpi_parser::{Call, Device, Error, Framer, Identity, Param, Session, SliceSink, Tree};
+use elog::InstrumentConfig;
+use elog::dispatch::ConnectionLimits;
+use elog::transport::embedded::{EmbeddedServer, Ended};
+use elog::{ElogInstrument, IdentityInfo};
+use elog_core::{ChannelId, Duration, Instant, Limits};
 
-/// The board's analog inputs: name, id, sample rate (Hz).
-const CHANNELS: [(&str, u32, f64); 3] =
-    [("AIN0", 0, 1000.0), ("AIN1", 1, 1000.0), ("TEMP", 2, 10.0)];
+/// The board's analog inputs: name and sample rate (Hz).
+const CHANNELS: [(&str, f64); 3] = [("AIN0", 1000.0), ("AIN1", 1000.0), ("TEMP", 10.0)];
 
-/// The channel table as the engine sees it.
-struct Board;
+/// The UART as the firmware's driver presents it: the bytes received so
+/// far, and the bytes sent.
+#[derive(Default)]
+struct Uart {
+    rx: VecDeque<u8>,
+    tx: Vec<u8>,
+}
 
-impl ChannelCatalog for Board {
-    fn lookup(&self, name: &str) -> Option<ChannelInfo> {
-        CHANNELS
-            .iter()
-            .find(|(n, _, _)| *n == name)
-            .map(|&(_, id, rate)| ChannelInfo {
-                id: ChannelId(id),
-                scalar: true,
-                sample_rate: Some(rate),
-            })
-    }
+impl embedded_io::ErrorType for Uart {
+    type Error = Infallible;
+}
 
-    fn for_each(&self, f: &mut dyn FnMut(ChannelId, &str)) {
-        for &(name, id, _) in &CHANNELS {
-            f(ChannelId(id), name);
+impl embedded_io::Read for Uart {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+        let n = buf.len().min(self.rx.len());
+        for (b, r) in buf.iter_mut().zip(self.rx.drain(..n)) {
+            *b = r;
         }
+        Ok(n)
     }
 }
 
-/// The commands this firmware implements.
-#[derive(Clone, Copy, Debug)]
-enum Cmd {
-    Items,
-    Period,
-    Timestamp,
-    Start,
-    Stop,
-    StateQ,
-    FetchQ,
-}
+impl embedded_io::Write for Uart {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+        self.tx.extend_from_slice(buf);
+        Ok(buf.len())
+    }
 
-const ITEMS: &[Param] = &[Param::string_list()];
-const PERIOD: &[Param] = &[Param::number(scpi_parser::Unit::Second)];
-const TIMESTAMP: &[Param] = &[Param::choice(&["OFF", "REL", "ABS", "ELOG"])];
-const FETCH: &[Param] = &[Param::integer(i64::MIN + 1, i64::MAX - 1).optional()];
-
-/// The firmware's instrument: the engine plus the current tick.
-struct Firmware {
-    engine: Engine,
-    now: Instant,
-}
-
-impl Device for Firmware {
-    type Command = Cmd;
-
-    fn execute(&mut self, cmd: Cmd, call: &mut Call<'_>) -> Result<(), Error> {
-        let e = Error::from;
-        match cmd {
-            Cmd::Items => {
-                // Names are copied into a fixed buffer: no heap per message.
-                let args = call.args();
-                let mut bufs = [[0u8; 16]; 4];
-                let mut names: [&str; 4] = [""; 4];
-                let mut n = 0;
-                for (s, buf) in args.strings().zip(bufs.iter_mut()) {
-                    let bytes = s.copy_into(buf).ok_or(Error::new(code::TOO_MUCH_DATA))?;
-                    names[n] = core::str::from_utf8(bytes).map_err(|_| Error::new(-224))?;
-                    n += 1;
-                }
-                let outcome = self
-                    .engine
-                    .set_items(&Board, names[..n].iter().copied())
-                    .map_err(e)?;
-                for r in &outcome.refused {
-                    call.push_error(Error::from(r));
-                }
-            }
-            Cmd::Period => self
-                .engine
-                .set_period_secs(call.args().f64(0)?)
-                .map_err(e)?,
-            Cmd::Timestamp => {
-                let mode = TimestampMode::ALL[call.args().choice(0)?];
-                self.engine.set_timestamp(mode).map_err(e)?;
-            }
-            Cmd::Start => self
-                .engine
-                .start(self.now, Timebase::default())
-                .map_err(e)?,
-            Cmd::Stop => self.engine.stop(),
-            Cmd::StateQ => call.response().chars(self.engine.state().as_str())?,
-            Cmd::FetchQ => {
-                let max = fetch_count(call.args().opt_i64(0)?).map_err(e)?;
-                match self.engine.fetch_into(max, call.response()) {
-                    Ok(f) => {
-                        if let Some(lost) = f.lost_error() {
-                            call.push_error(Error::from(lost));
-                        }
-                    }
-                    Err(err) => {
-                        call.response().raw(b"ERROR")?;
-                        return Err(Error::from(err));
-                    }
-                }
-            }
-        }
+    fn flush(&mut self) -> Result<(), Infallible> {
         Ok(())
-    }
-
-    fn identity(&self) -> Identity<'_> {
-        Identity {
-            manufacturer: "ACME",
-            model: "BOARD-1",
-            serial: "0001",
-            version: "1.0",
-        }
     }
 }
 
@@ -167,40 +93,43 @@ fn adc(ch: usize, tick: i64) -> f64 {
     }
 }
 
-/// Embedding elog-core in a firmware-style host (no threads, no clock, fixed
-/// buffers): a scripted UART session against the ELOG engine, printed as
-/// `t=<tick> s  <- <answer>` lines.
+/// The ELOG instrument in a firmware-style host (no threads, no clock,
+/// fixed buffers), served over the embedded-io transport: a scripted UART
+/// session, printed as `t=<tick> s  <- <answer>` lines.
 #[derive(Parser, Debug)]
 #[command(name = "embed_engine", version)]
 struct Args {}
 
 fn main() {
     let Args {} = Args::parse();
-    let mut tree: Tree<Cmd, 32> = Tree::new_sized();
-    for (pattern, params, cmd) in [
-        (":ELOG:ITEMs", ITEMS, Cmd::Items),
-        (":ELOG:PERiod", PERIOD, Cmd::Period),
-        (":ELOG:TIMestamp", TIMESTAMP, Cmd::Timestamp),
-        (":ELOG:STARt", &[][..], Cmd::Start),
-        (":ELOG:STOP", &[][..], Cmd::Stop),
-        (":ELOG:STATe?", &[][..], Cmd::StateQ),
-        (":ELOG:FETCh?", FETCH, Cmd::FetchQ),
-    ] {
-        tree.add(pattern, params, cmd)
-            .expect("the command table fits the tree");
-    }
-    let limits = Limits {
-        max_buffer_bytes: 16 * 1024,
-        max_items: 4,
-        ..Limits::default()
+    let config = InstrumentConfig::default()
+        .with_identity(IdentityInfo {
+            manufacturer: "ACME".into(),
+            model: "BOARD-1".into(),
+            serial: "0001".into(),
+            version: "1.0".into(),
+        })
+        .with_limits(Limits {
+            max_buffer_bytes: 16 * 1024,
+            max_items: 4,
+            ..Limits::default()
+        });
+    let mut inst = ElogInstrument::new(config);
+    let ids: Vec<ChannelId> = CHANNELS
+        .iter()
+        .map(|&(name, rate)| {
+            inst.register_channel(name, rate)
+                .expect("the board's channel table is valid")
+        })
+        .collect();
+    let tree = ElogInstrument::tree();
+    // 256 bytes for the longest program message, 64 per UART read.
+    let limits = ConnectionLimits {
+        max_output: 16 * 1024,
+        ..ConnectionLimits::default()
     };
-    let mut fw = Firmware {
-        engine: Engine::new(limits),
-        now: Instant::ZERO,
-    };
-    let mut session: Session = Session::new();
-    let mut framer = Framer::new([0u8; 256]);
-    let mut tx = [0u8; 2048];
+    let mut server: EmbeddedServer<256, 64> = EmbeddedServer::new(limits);
+    let mut uart = Uart::default();
 
     // What the host sends over the UART, and at which tick (chunks split anywhere).
     let script: &[(i64, &[u8])] = &[
@@ -217,26 +146,39 @@ fn main() {
     ];
     let mut next = 0;
     for tick in 0..=1500i64 {
-        fw.now = Instant::from_millis(tick);
+        let now = Instant::from_millis(tick);
+        inst.advance_to(now);
         // Timer interrupt: sample every channel that is due at this tick.
-        for (ch, &(_, id, rate)) in CHANNELS.iter().enumerate() {
+        for (ch, (&(_, rate), &id)) in CHANNELS.iter().zip(&ids).enumerate() {
             let every = (1000.0 / rate) as i64;
             if tick % every == 0 {
                 // Samples of channels that are not ITEMs are ignored by the engine.
-                let _ = fw.engine.push_sample(ChannelId(id), fw.now, adc(ch, tick));
+                let _ = inst.engine_mut().push_sample(id, now, adc(ch, tick));
             }
         }
-        // UART receive: feed whatever arrived; answers go to a fixed TX buffer.
+        // UART receive interrupt: the bytes that arrived at this tick.
         while next < script.len() && script[next].0 == tick {
-            let mut out = SliceSink::new(&mut tx);
-            session.feed(&mut framer, script[next].1, &tree, &mut fw, &mut out);
-            for line in String::from_utf8_lossy(out.written()).lines() {
-                outln!(
-                    "t={:>5.3} s  <- {line}",
-                    Duration::from_millis(tick).as_secs_f64()
-                );
-            }
+            uart.rx.extend(script[next].1);
             next += 1;
         }
+        // Main loop: serve what the UART holds (a read of 0 bytes would
+        // mean the line closed, so poll only when bytes are waiting).
+        while !uart.rx.is_empty() {
+            match server.serve_once(&mut uart, &tree, &mut inst) {
+                Ok(None) => {}
+                Ok(Some(Ended::Limit(v))) => {
+                    eprintln!("embed_engine: connection limit hit ({v:?})");
+                    return;
+                }
+                Ok(Some(Ended::Eof)) | Err(_) => return,
+            }
+        }
+        for line in String::from_utf8_lossy(&uart.tx).lines() {
+            outln!(
+                "t={:>5.3} s  <- {line}",
+                Duration::from_millis(tick).as_secs_f64()
+            );
+        }
+        uart.tx.clear();
     }
 }

@@ -3,7 +3,7 @@
 
 Usage: pyvisa_transports.py RAW_PORT HISLIP_PORT VXI11_PORT [--portmapper]
 
-The server (examples/elog_transports.rs) serves one instrument on three
+The server (`elog_server --hislip --vxi11`) serves one instrument on three
 transports and must serve the constant channels `AI 1/1` = 1.0 and
 `AI 1/2` = -2.5. The script opens, with pyvisa-py (`@py`):
 

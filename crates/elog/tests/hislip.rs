@@ -6,10 +6,10 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use common::hislip_client::{Hs, connect, recv, send};
 use common::{Rig, simulated};
 use elog::acquisition::SharedInstrument;
 use elog::server::ServerConfig;
@@ -27,145 +27,6 @@ fn serve(instrument: SharedInstrument, config: ServerConfig) -> TransportHandle 
     .unwrap()
     .spawn()
     .unwrap()
-}
-
-fn send(s: &mut TcpStream, k: u8, control: u8, param: u32, payload: &[u8]) {
-    let h = Header::new(k, control, param).with_len(payload.len() as u64);
-    s.write_all(&h.encode()).unwrap();
-    s.write_all(payload).unwrap();
-}
-
-/// The next message, or `None` when the server closed the connection.
-fn recv(s: &mut TcpStream) -> Option<(Header, Vec<u8>)> {
-    let mut hb = [0u8; 16];
-    s.read_exact(&mut hb).ok()?;
-    let h = Header::decode(&hb).unwrap();
-    let mut p = vec![0u8; usize::try_from(h.len).unwrap()];
-    s.read_exact(&mut p).ok()?;
-    Some((h, p))
-}
-
-struct Hs {
-    sync: TcpStream,
-    asy: TcpStream,
-    id: u32,
-    session: u16,
-    version: u16,
-    rmt: u8,
-}
-
-fn connect(addr: SocketAddr) -> TcpStream {
-    let s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(StdDuration::from_secs(60)))
-        .unwrap();
-    s
-}
-
-impl Hs {
-    fn open(addr: SocketAddr, version: u16) -> Hs {
-        let mut sync = connect(addr);
-        let param = (u32::from(version) << 16) | u32::from(u16::from_be_bytes(*b"RS"));
-        send(&mut sync, kind::INITIALIZE, 0, param, b"hislip0");
-        let (h, _) = recv(&mut sync).unwrap();
-        assert_eq!(h.kind, kind::INITIALIZE_RESPONSE);
-        assert_eq!(h.control & 1, 0, "the server prefers synchronized mode");
-        let session = u16::try_from(h.param & 0xffff).unwrap();
-        let mut asy = connect(addr);
-        send(&mut asy, kind::ASYNC_INITIALIZE, 0, u32::from(session), b"");
-        let (a, _) = recv(&mut asy).unwrap();
-        assert_eq!(a.kind, kind::ASYNC_INITIALIZE_RESPONSE);
-        assert_eq!(a.param, u32::from(hislip::VENDOR_ID));
-        Hs {
-            sync,
-            asy,
-            id: 0xffff_ff00,
-            session,
-            version: u16::try_from(h.param >> 16).unwrap(),
-            rmt: 0,
-        }
-    }
-
-    fn write(&mut self, msg: &[u8]) -> u32 {
-        let id = self.id;
-        send(&mut self.sync, kind::DATA_END, self.rmt, id, msg);
-        self.rmt = 0;
-        self.id = self.id.wrapping_add(2);
-        id
-    }
-
-    /// Reads one response (Data* DataEnd), checking its message id.
-    fn read(&mut self, id: u32) -> Vec<u8> {
-        let mut out = Vec::new();
-        loop {
-            let (h, p) = recv(&mut self.sync).expect("response");
-            assert!(h.kind == kind::DATA || h.kind == kind::DATA_END, "{h:?}");
-            assert_eq!(h.param, id, "message id of the request");
-            assert_eq!(h.control, 0);
-            out.extend_from_slice(&p);
-            if h.kind == kind::DATA_END {
-                self.rmt = 1;
-                return out;
-            }
-        }
-    }
-
-    fn query(&mut self, msg: &str) -> Vec<u8> {
-        let id = self.write(format!("{msg}\n").as_bytes());
-        self.read(id)
-    }
-
-    fn ask(&mut self, msg: &str) -> String {
-        String::from_utf8(self.query(msg))
-            .unwrap()
-            .trim_end()
-            .to_owned()
-    }
-
-    fn async_query(&mut self, k: u8, control: u8, param: u32, payload: &[u8]) -> (Header, Vec<u8>) {
-        send(&mut self.asy, k, control, param, payload);
-        recv(&mut self.asy).expect("async response")
-    }
-
-    fn status(&mut self) -> u8 {
-        let (h, _) = self.async_query(kind::ASYNC_STATUS_QUERY, self.rmt, self.id, b"");
-        self.rmt = 0;
-        assert_eq!(h.kind, kind::ASYNC_STATUS_RESPONSE);
-        h.control
-    }
-
-    fn lock(&mut self, timeout_ms: u32, key: &[u8]) -> u8 {
-        let (h, _) = self.async_query(kind::ASYNC_LOCK, 1, timeout_ms, key);
-        assert_eq!(h.kind, kind::ASYNC_LOCK_RESPONSE);
-        h.control
-    }
-
-    fn unlock(&mut self) -> u8 {
-        let (h, _) = self.async_query(kind::ASYNC_LOCK, 0, self.id, b"");
-        assert_eq!(h.kind, kind::ASYNC_LOCK_RESPONSE);
-        h.control
-    }
-
-    fn lock_info(&mut self) -> (u8, u32) {
-        let (h, _) = self.async_query(kind::ASYNC_LOCK_INFO, 0, 0, b"");
-        assert_eq!(h.kind, kind::ASYNC_LOCK_INFO_RESPONSE);
-        (h.control, h.param)
-    }
-
-    fn device_clear(&mut self, overlap: bool) -> u8 {
-        let (h, _) = self.async_query(kind::ASYNC_DEVICE_CLEAR, 0, 0, b"");
-        assert_eq!(h.kind, kind::ASYNC_DEVICE_CLEAR_ACKNOWLEDGE);
-        send(
-            &mut self.sync,
-            kind::DEVICE_CLEAR_COMPLETE,
-            u8::from(overlap),
-            0,
-            b"",
-        );
-        let (h, _) = recv(&mut self.sync).unwrap();
-        assert_eq!(h.kind, kind::DEVICE_CLEAR_ACKNOWLEDGE);
-        self.id = 0xffff_ff00;
-        h.control
-    }
 }
 
 fn rig(specs: &[&str], config: ServerConfig) -> (Rig, TransportHandle) {
@@ -321,6 +182,9 @@ fn maximum_message_size_and_long_answers() {
     );
     assert_eq!(h.kind, kind::ASYNC_MAXIMUM_MESSAGE_SIZE_RESPONSE);
     assert_eq!(u64::from_be_bytes(p.try_into().unwrap()), 4096 + 16);
+    // A size that is not 8 bytes: Error, also right after a valid one.
+    let (h, _) = c.async_query(kind::ASYNC_MAXIMUM_MESSAGE_SIZE, 0, 0, &[0, 0, 1, 0]);
+    assert_eq!(h.kind, kind::ERROR);
     c.write(b":ELOG:ITEM \"AI 1/1\";:ELOG:TIM ELOG;:ELOG:STAR\n");
     assert_eq!(c.ask("*OPC?"), "1");
     rig.step_ms(5000);

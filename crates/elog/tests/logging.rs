@@ -72,4 +72,43 @@ fn connection_events_are_logged() {
         assert!(logged(what), "{what}: {:?}", CAPTURE.0.lock().unwrap());
     }
     assert!(logged("elog::server"), "targets are the module paths");
+    #[cfg(feature = "hislip")]
+    hislip_events_are_logged_the_same_way(&rig);
+}
+
+/// The HiSLIP server logs through the same code: its connections are
+/// named `hislip connection`.
+#[cfg(feature = "hislip")]
+fn hislip_events_are_logged_the_same_way(rig: &Rig) {
+    use elog::transport::hislip::HislipServer;
+    let config = ServerConfig::default()
+        .with_listen("127.0.0.1:0".parse().unwrap())
+        .with_allow_list(vec!["10.9.9.9".parse().unwrap()]);
+    let srv = HislipServer::bind(config, std::sync::Arc::clone(&rig.instrument))
+        .unwrap()
+        .spawn()
+        .unwrap();
+    let mut s = TcpStream::connect(srv.local_addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut b = [0u8; 16];
+    assert_eq!(s.read(&mut b).unwrap_or(0), 0, "not on the allow list");
+    eventually("the refusal to be logged", || {
+        logged("refused hislip connection")
+    });
+    let srv = HislipServer::bind(
+        ServerConfig::default().with_listen("127.0.0.1:0".parse().unwrap()),
+        std::sync::Arc::clone(&rig.instrument),
+    )
+    .unwrap()
+    .spawn()
+    .unwrap();
+    let (hs, idn) =
+        common::hislip_client::try_idn(srv.local_addr(), Duration::from_secs(20)).unwrap();
+    assert!(idn.starts_with("elog,"));
+    drop(hs);
+    eventually("the session to end", || srv.connections() == 0);
+    for what in ["hislip connection", "accepted from", "closed"] {
+        assert!(logged(what), "{what}: {:?}", CAPTURE.0.lock().unwrap());
+    }
+    assert!(logged("elog::transport::net") || logged("elog::server"));
 }

@@ -202,6 +202,18 @@ impl ServerProcess {
         }
     }
 
+    /// The next line it prints after `listening on …` (the other
+    /// transports' addresses), without its line end.
+    pub fn next_line(&mut self) -> String {
+        let mut line = String::new();
+        let n = self
+            ._stdout
+            .read_line(&mut line)
+            .expect("reading elog_server");
+        assert!(n > 0, "elog_server closed its stdout");
+        line.trim_end().to_string()
+    }
+
     /// `127.0.0.1:PORT`.
     pub fn addr_text(&self) -> String {
         self.addr.to_string()

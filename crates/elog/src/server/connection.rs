@@ -27,9 +27,9 @@ const READ_CHUNK: usize = 16 * 1024;
 /// in the hold where its LF arrives.
 const LOCK_SLICE: usize = 512;
 
-/// Why a connection ended.
+/// Why a connection ended (any transport).
 #[derive(Clone, Copy, Debug, Eq, PartialEq)]
-enum End {
+pub(crate) enum End {
     /// The client closed (or reset) the connection, or the server shut it
     /// down (stop, eviction).
     Closed,
@@ -39,6 +39,40 @@ enum End {
     WriteTimeout,
     /// An input or output bound was exceeded.
     Limit(Verdict),
+}
+
+/// Logs why connection `id` (a `what`: "connection", "hislip
+/// connection", ...) ended.
+pub(crate) fn log_end(what: &str, id: u64, end: End) {
+    match end {
+        End::Closed => elog_log!(info, "{what} {id}: closed"),
+        End::Expired(Expiry::Idle) => elog_log!(info, "{what} {id}: idle timeout, closed"),
+        End::Expired(Expiry::Message) => {
+            elog_log!(warn, "{what} {id}: message deadline passed, closed");
+        }
+        End::Expired(Expiry::Probation) => {
+            elog_log!(
+                warn,
+                "{what} {id}: refused (full: no slot within its grace)"
+            );
+        }
+        End::WriteTimeout => elog_log!(warn, "{what} {id}: write timeout, closed"),
+        End::Limit(v) => elog_log!(warn, "{what} {id}: {v:?}, closed"),
+    }
+    let _ = (what, id, end);
+}
+
+/// Logs what a probationer's promotion attempt gave.
+pub(crate) fn log_promotion(what: &str, id: u64, p: Promotion) {
+    match p {
+        Promotion::Evicted(victim) => elog_log!(
+            warn,
+            "{what} {victim}: evicted (full; longest without a complete message) for {what} {id}"
+        ),
+        Promotion::Free => elog_log!(debug, "{what} {id}: took a free slot"),
+        Promotion::Member | Promotion::Waiting => {}
+    }
+    let _ = (what, id);
 }
 
 /// One client connection: its socket and its own SCPI session.
@@ -61,24 +95,9 @@ impl Connection {
     pub(crate) fn serve(mut self) {
         let _ = self.stream.set_nodelay(true);
         let end = self.run();
-        let id = self.ticket.id();
-        match end {
-            End::Closed => elog_log!(info, "connection {id}: closed"),
-            End::Expired(Expiry::Idle) => elog_log!(info, "connection {id}: idle timeout, closed"),
-            End::Expired(Expiry::Message) => {
-                elog_log!(warn, "connection {id}: message deadline passed, closed");
-            }
-            End::Expired(Expiry::Probation) => {
-                elog_log!(
-                    warn,
-                    "connection {id}: refused (full: no slot within its grace)"
-                );
-            }
-            End::WriteTimeout => elog_log!(warn, "connection {id}: write timeout, closed"),
-            End::Limit(v) => elog_log!(warn, "connection {id}: {v:?}, closed"),
-        }
+        log_end("connection", self.ticket.id(), end);
         let _ = self.stream.shutdown(Shutdown::Both);
-        let _ = (id, end, self.peer);
+        let _ = self.peer;
     }
 
     fn run(&mut self) -> End {
@@ -187,16 +206,7 @@ impl Connection {
     }
 
     fn log_promotion(&self, p: Promotion) {
-        let id = self.ticket.id();
-        match p {
-            Promotion::Evicted(victim) => elog_log!(
-                warn,
-                "connection {victim}: evicted (full; longest without a complete message) for connection {id}"
-            ),
-            Promotion::Free => elog_log!(debug, "connection {id}: took a free slot"),
-            Promotion::Member | Promotion::Waiting => {}
-        }
-        let _ = id;
+        log_promotion("connection", self.ticket.id(), p);
     }
 
     /// Writes `out` entirely, within one write deadline for the whole of it.

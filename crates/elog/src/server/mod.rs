@@ -32,9 +32,9 @@
 //! ```
 
 pub mod admission;
-mod connection;
+pub(crate) mod connection;
 pub mod deadline;
-mod output;
+pub(crate) mod output;
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -294,35 +294,16 @@ impl Server {
     /// Admits an accepted connection and starts its thread, or closes it.
     fn start(&self, stream: TcpStream, shared: &Shared) -> Option<JoinHandle<()>> {
         let peer = stream.peer_addr().ok();
-        if let Some(allow) = &self.config.allow
-            && !peer.is_some_and(|p| allow.contains(&p.ip()))
-        {
-            elog_log!(warn, "refused {peer:?}: not on the allow list");
-            let _ = stream.shutdown(Shutdown::Both);
-            return None;
-        }
         let closer: Arc<dyn Close> = Arc::new(stream.try_clone().ok()?);
-        let ticket = match shared.admission.admit(closer) {
-            Ok(t) => t,
-            Err(Refusal::Full) => {
-                elog_log!(
-                    warn,
-                    "refused {peer:?}: full (every slot and probation slot taken)"
-                );
-                let _ = stream.shutdown(Shutdown::Both);
-                return None;
-            }
-        };
+        let ticket = admit(
+            &stream,
+            peer,
+            self.config.allow.as_deref(),
+            &shared.admission,
+            closer,
+            "connection",
+        )?;
         let id = ticket.id();
-        elog_log!(
-            info,
-            "connection {id}: accepted from {peer:?}{}",
-            if ticket.is_member() {
-                ""
-            } else {
-                " on probation"
-            }
-        );
         let conn = Connection {
             ticket,
             peer,
@@ -343,6 +324,51 @@ impl Server {
             .name(format!("elog-conn-{id}"))
             .spawn(move || conn.serve())
             .ok()
+    }
+}
+
+/// Admits a just-accepted `stream` from `peer` (any transport): the
+/// allow-list first, then the admission table. Logs the accept or the
+/// refusal (`what` names the connection kind in the log, e.g. `"hislip
+/// connection"`); a refused stream is shut down and `None` returned.
+pub(crate) fn admit(
+    stream: &TcpStream,
+    peer: Option<SocketAddr>,
+    allow: Option<&[IpAddr]>,
+    admission: &Admission,
+    closer: Arc<dyn Close>,
+    what: &str,
+) -> Option<admission::Ticket> {
+    if let Some(allow) = allow
+        && !peer.is_some_and(|p| allow.contains(&p.ip()))
+    {
+        elog_log!(warn, "refused {what} from {peer:?}: not on the allow list");
+        let _ = stream.shutdown(Shutdown::Both);
+        return None;
+    }
+    match admission.admit(closer) {
+        Ok(ticket) => {
+            elog_log!(
+                info,
+                "{what} {}: accepted from {peer:?}{}",
+                ticket.id(),
+                if ticket.is_member() {
+                    ""
+                } else {
+                    " on probation"
+                }
+            );
+            Some(ticket)
+        }
+        Err(Refusal::Full) => {
+            elog_log!(
+                warn,
+                "refused {what} from {peer:?}: full (every slot and probation slot taken)"
+            );
+            let _ = stream.shutdown(Shutdown::Both);
+            let _ = what;
+            None
+        }
     }
 }
 

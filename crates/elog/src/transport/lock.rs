@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use super::net::guard;
 
 #[derive(Debug, Default)]
+// Shared locks and lock info exist in HiSLIP only.
+#[cfg_attr(not(feature = "hislip"), allow(dead_code))]
 struct State {
     exclusive: Option<u64>,
     shared_key: Vec<u8>,
@@ -77,6 +79,7 @@ impl DeviceLock {
         }
     }
 
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
     /// Joins (or creates) the shared lock named `key` within `timeout`.
     pub(crate) fn lock_shared(&self, who: u64, key: &[u8], timeout: Duration) -> bool {
         let ok = |s: &State| {
@@ -123,6 +126,7 @@ impl DeviceLock {
         self.wait_until(timeout, |s| s.may_access(who)).is_some()
     }
 
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
     /// Whether an exclusive lock is held, and how many clients hold a lock.
     pub(crate) fn info(&self) -> (bool, u32) {
         let st = guard(&self.state);

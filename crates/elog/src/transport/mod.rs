@@ -39,7 +39,7 @@ use alloc::vec::Vec;
 
 use scpi_parser::{Device, Framer, Session};
 
-use crate::dispatch::{self, BoundedOutput, ConnectionLimits, Verdict};
+use crate::dispatch::{self, AnswerBuffer, BoundedOutput, ConnectionLimits, Verdict};
 use crate::instrument::{ElogInstrument, ElogTree};
 
 #[cfg(feature = "embedded-io")]
@@ -109,13 +109,13 @@ impl<B: AsMut<[u8]>> Link<B> {
 
     /// Frames `bytes` and executes every complete program message against
     /// `device`, appending the answers to `out` (which, with what it already
-    /// holds, stays within `max_output`). See [`dispatch::dispatch`].
-    pub fn input(
+    /// holds, stays within `max_output`; any [`AnswerBuffer`]). See [`dispatch::dispatch`].
+    pub fn input<O: AnswerBuffer + ?Sized>(
         &mut self,
         bytes: &[u8],
         tree: &ElogTree,
         device: &mut ElogInstrument,
-        out: &mut Vec<u8>,
+        out: &mut O,
     ) -> Verdict {
         dispatch::dispatch(
             &mut self.session,
@@ -131,11 +131,11 @@ impl<B: AsMut<[u8]>> Link<B> {
     /// END (HiSLIP `DataEnd`, the VXI-11 END flag): the held, unterminated
     /// message, if any, is complete and runs now (a block still short of
     /// bytes gives `-161`).
-    pub fn end(
+    pub fn end<O: AnswerBuffer + ?Sized>(
         &mut self,
         tree: &ElogTree,
         device: &mut ElogInstrument,
-        out: &mut Vec<u8>,
+        out: &mut O,
     ) -> Verdict {
         if self.framer.pending() == 0 {
             return Verdict::Continue;

@@ -1,95 +1,250 @@
-//! What the socket transports share with the raw server: admission (the
-//! allow-list, the connection count), per-socket timeouts, a registry of
-//! open sockets to shut them down, and the handle that stops them all.
+//! The socket transports (HiSLIP, VXI-11) on the raw server's machinery:
+//! the same allow-list check and [`Admission`] table (members, probation,
+//! eviction: [`crate::server::admission`]), the same read-side deadlines
+//! (idle, message, probation: [`crate::server::deadline`]), one write
+//! deadline per answer, and the same log events. Only the framing differs:
+//! a transport reads whole protocol messages (a HiSLIP message, an RPC
+//! record) through [`Conn::read_full`] and reports each complete one with
+//! [`Conn::complete`].
+//!
+//! A *message* for the deadlines and for admission is one protocol message:
+//! its first byte starts the message deadline, and reading its last byte
+//! ([`Conn::complete`]) is the progress that keeps a member from eviction
+//! and lets a probationer take a slot.
 
-use std::collections::HashMap;
-use std::io::{self, ErrorKind, Read};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::server::ServerConfig;
-
-/// Sockets and counters shared by a transport's listeners and connections.
-#[derive(Debug, Default)]
-pub(crate) struct Shared {
-    pub(crate) stop: AtomicBool,
-    next_id: AtomicU64,
-    active: AtomicUsize,
-    streams: Mutex<HashMap<u64, TcpStream>>,
-}
+use crate::server::admission::{Admission, Close, Promotion, Ticket};
+use crate::server::connection::{End, log_end, log_promotion};
+use crate::server::deadline::{Expiry, ReadClock, ReadTimeouts, WriteDeadline};
 
 /// Locks a mutex, recovering the data of a poisoned one.
 pub(crate) fn guard<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// One admitted TCP connection; dropping it closes the socket and frees its
-/// place in the connection count.
+/// The sockets one admission slot stands for (a HiSLIP session: both its
+/// channels); closing the slot shuts them all down.
+#[derive(Debug, Default)]
+pub(crate) struct Streams(Mutex<Vec<TcpStream>>);
+
+impl Streams {
+    /// Adds a socket (a clone of it) to close with the others.
+    pub(crate) fn push(&self, s: &TcpStream) {
+        if let Ok(c) = s.try_clone() {
+            guard(&self.0).push(c);
+        }
+    }
+}
+
+impl Close for Streams {
+    fn close(&self) {
+        for s in guard(&self.0).iter() {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// The stop flag and the admission tables of a transport's listeners.
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub(crate) stop: AtomicBool,
+    tables: Mutex<Vec<Admission>>,
+}
+
+/// One admitted TCP connection: its socket, its slot and its deadlines.
+/// Dropping it logs why it ended, closes the socket and (with the last
+/// reference to its ticket) frees the slot.
 #[derive(Debug)]
 pub(crate) struct Conn {
-    pub(crate) id: u64,
     pub(crate) stream: TcpStream,
-    shared: Arc<Shared>,
+    what: &'static str,
+    ticket: Arc<Ticket>,
+    // Read by HiSLIP only (a session's slot closes both channels).
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
+    streams: Arc<Streams>,
+    clock: ReadClock,
+    write_timeout: Option<Duration>,
+    answer: WriteDeadline,
+    /// Whether the connection ever completed a message.
+    talked: bool,
+    /// Why it ended, once known (else: closed by the peer or the server).
+    end: Option<End>,
+}
+
+impl Conn {
+    /// The connection's number in its listener's table.
+    pub(crate) fn id(&self) -> u64 {
+        self.ticket.id()
+    }
+
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
+    /// The slot this connection counts against.
+    pub(crate) fn ticket(&self) -> &Arc<Ticket> {
+        &self.ticket
+    }
+
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
+    /// The sockets closed with this connection's slot.
+    pub(crate) fn streams(&self) -> &Arc<Streams> {
+        &self.streams
+    }
+
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
+    /// Counts from now on against `ticket` (whose slot closes `streams`,
+    /// to which this socket is added) instead of its own slot, which is
+    /// given back: a HiSLIP asynchronous channel joining its session.
+    pub(crate) fn attach(&mut self, ticket: Arc<Ticket>, streams: Arc<Streams>) {
+        streams.push(&self.stream);
+        self.clock.set_probation(ticket.probation_deadline());
+        self.ticket = ticket;
+        self.streams = streams;
+    }
+
+    /// Records that the message being read is complete (see the module
+    /// docs): its deadline is lifted and the slot sees progress.
+    pub(crate) fn complete(&mut self) {
+        self.clock.bytes(Instant::now(), false);
+        self.talked = true;
+        let p = self.ticket.completed();
+        log_promotion(self.what, self.ticket.id(), p);
+        if p != Promotion::Waiting {
+            self.clock.set_probation(None);
+        }
+    }
+
+    /// Sets how the connection ended, for the log (a transport-level limit).
+    pub(crate) fn ended(&mut self, end: End) {
+        self.end.get_or_insert(end);
+    }
+
+    /// Reads exactly `buf.len()` bytes within the read deadlines;
+    /// `Ok(false)` on a clean end of stream before the first byte.
+    pub(crate) fn read_full(&mut self, buf: &mut [u8]) -> io::Result<bool> {
+        let mut got = 0;
+        while got < buf.len() {
+            self.arm_read()?;
+            match self.stream.read(&mut buf[got..]) {
+                Ok(0) if got == 0 => return Ok(false),
+                Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+                Ok(n) => {
+                    got += n;
+                    self.clock.bytes(Instant::now(), true);
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Sets the socket's read timeout to the nearest deadline, or fails
+    /// with the expiry (a probationer at its grace end tries for a slot
+    /// first).
+    fn arm_read(&mut self) -> io::Result<()> {
+        loop {
+            let now = Instant::now();
+            let wait = match self.clock.next() {
+                Some((deadline, why)) if deadline <= now => {
+                    if why == Expiry::Probation {
+                        let p = self.ticket.promote(self.talked);
+                        log_promotion(self.what, self.ticket.id(), p);
+                        if p != Promotion::Waiting {
+                            self.clock.set_probation(None);
+                            continue;
+                        }
+                    }
+                    self.ended(End::Expired(why));
+                    return Err(ErrorKind::TimedOut.into());
+                }
+                Some((deadline, _)) => Some((deadline - now).max(Duration::from_millis(1))),
+                None => None,
+            };
+            return self.stream.set_read_timeout(wait);
+        }
+    }
+
+    #[cfg_attr(not(feature = "hislip"), allow(dead_code))]
+    /// Reads and drops `n` bytes.
+    pub(crate) fn skip(&mut self, mut n: u64) -> io::Result<()> {
+        let mut buf = [0u8; 4096];
+        while n > 0 {
+            let want = usize::try_from(n.min(buf.len() as u64)).unwrap_or(buf.len());
+            if !self.read_full(&mut buf[..want])? {
+                return Err(ErrorKind::UnexpectedEof.into());
+            }
+            n -= want as u64;
+        }
+        Ok(())
+    }
+
+    /// Starts an answer: everything written until the next call must have
+    /// left within one write timeout from now.
+    pub(crate) fn begin_answer(&mut self) {
+        self.answer = WriteDeadline::start(Instant::now(), self.write_timeout);
+    }
+
+    /// Writes `bytes` within the current answer's deadline.
+    pub(crate) fn write_all(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let Ok(wait) = self.answer.remaining(Instant::now()) else {
+                self.ended(End::WriteTimeout);
+                return Err(ErrorKind::TimedOut.into());
+            };
+            self.stream.set_write_timeout(wait)?;
+            match self.stream.write(bytes) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => bytes = &bytes[n..],
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        ErrorKind::Interrupted | ErrorKind::WouldBlock | ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Drop for Conn {
     fn drop(&mut self) {
+        log_end(self.what, self.ticket.id(), self.end.unwrap_or(End::Closed));
         let _ = self.stream.shutdown(Shutdown::Both);
-        guard(&self.shared.streams).remove(&self.id);
-        self.shared.active.fetch_sub(1, Ordering::SeqCst);
     }
-}
-
-/// Reads exactly `buf.len()` bytes; `Ok(false)` on a clean end of stream
-/// before the first byte.
-pub(crate) fn read_full(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<bool> {
-    let mut got = 0;
-    while got < buf.len() {
-        match stream.read(&mut buf[got..]) {
-            Ok(0) if got == 0 => return Ok(false),
-            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
-}
-
-/// Reads and drops `n` bytes.
-pub(crate) fn skip(stream: &mut TcpStream, mut n: u64) -> io::Result<()> {
-    let mut buf = [0u8; 4096];
-    while n > 0 {
-        let want = usize::try_from(n.min(buf.len() as u64)).unwrap_or(buf.len());
-        if !read_full(stream, &mut buf[..want])? {
-            return Err(ErrorKind::UnexpectedEof.into());
-        }
-        n -= want as u64;
-    }
-    Ok(())
 }
 
 /// The per-connection handler a listener runs on its own thread.
 pub(crate) type Handler = Arc<dyn Fn(Conn) + Send + Sync>;
 
-/// Runs the accept loop of `listener` on a new thread: admits within
-/// `config` (allow-list, connection count, timeouts) and runs `handler` for
-/// each admitted connection on its own thread.
+/// Runs the accept loop of `listener` on a new thread with its own
+/// admission table: admits within `config` (allow-list, slots, probation)
+/// and runs `handler` for each admitted connection on its own thread.
+/// `what` names its connections in the log ("hislip connection").
 pub(crate) fn spawn_listener(
     listener: TcpListener,
     config: &ServerConfig,
     shared: &Arc<Shared>,
-    name: &str,
+    what: &'static str,
     handler: Handler,
 ) -> io::Result<JoinHandle<()>> {
     let config = config.clone();
     let shared = Arc::clone(shared);
-    let tname = name.to_owned();
+    let admission = Admission::new(config.admission());
+    guard(&shared.tables).push(admission.clone());
+    let thread_name = what.replace(' ', "-");
     std::thread::Builder::new()
-        .name(format!("{name}-accept"))
+        .name(format!("{thread_name}-accept"))
         .spawn(move || {
             let mut workers: Vec<JoinHandle<()>> = Vec::new();
             for incoming in listener.incoming() {
@@ -101,50 +256,62 @@ pub(crate) fn spawn_listener(
                     std::thread::sleep(Duration::from_millis(10));
                     continue;
                 };
-                let Some(conn) = admit(stream, &config, &shared) else {
+                let Some(conn) = admit(stream, &config, &admission, what) else {
                     continue;
                 };
                 let h = Arc::clone(&handler);
                 if let Ok(w) = std::thread::Builder::new()
-                    .name(format!("{tname}-{}", conn.id))
+                    .name(format!("{thread_name}-{}", conn.id()))
                     .spawn(move || h(conn))
                 {
                     workers.push(w);
                 }
             }
+            admission.close_all();
             for w in workers {
                 let _ = w.join();
             }
         })
 }
 
-fn admit(stream: TcpStream, config: &ServerConfig, shared: &Arc<Shared>) -> Option<Conn> {
-    if let Some(allow) = &config.allow {
-        match stream.peer_addr() {
-            Ok(peer) if allow.contains(&peer.ip()) => {}
-            _ => {
-                let _ = stream.shutdown(Shutdown::Both);
-                return None;
-            }
-        }
-    }
-    if let Some(max) = config.max_connections
-        && shared.active.load(Ordering::SeqCst) >= max
-    {
-        let _ = stream.shutdown(Shutdown::Both);
-        return None;
-    }
+fn admit(
+    stream: TcpStream,
+    config: &ServerConfig,
+    admission: &Admission,
+    what: &'static str,
+) -> Option<Conn> {
+    let peer = stream.peer_addr().ok();
+    let streams = Arc::new(Streams::default());
+    streams.push(&stream);
+    let closer: Arc<dyn Close> = Arc::clone(&streams) as Arc<dyn Close>;
+    let ticket = crate::server::admit(
+        &stream,
+        peer,
+        config.allow.as_deref(),
+        admission,
+        closer,
+        what,
+    )?;
     let _ = stream.set_nodelay(true);
-    let _ = stream.set_read_timeout(config.idle_timeout);
-    let _ = stream.set_write_timeout(config.write_timeout);
-    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    let clone = stream.try_clone().ok()?;
-    guard(&shared.streams).insert(id, clone);
-    shared.active.fetch_add(1, Ordering::SeqCst);
+    let now = Instant::now();
+    let mut clock = ReadClock::new(
+        ReadTimeouts {
+            idle: config.idle_timeout,
+            message: config.message_timeout,
+        },
+        now,
+    );
+    clock.set_probation(ticket.probation_deadline());
     Some(Conn {
-        id,
         stream,
-        shared: Arc::clone(shared),
+        what,
+        ticket: Arc::new(ticket),
+        streams,
+        clock,
+        write_timeout: config.write_timeout,
+        answer: WriteDeadline::start(now, config.write_timeout),
+        talked: false,
+        end: None,
     })
 }
 
@@ -159,14 +326,6 @@ pub struct TransportHandle {
 
 /// What runs when a transport stops (e.g. unregistering from rpcbind).
 type OnStop = Box<dyn FnOnce() + Send>;
-
-impl std::fmt::Debug for OnStopDebug<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0 { "Some(..)" } else { "None" })
-    }
-}
-
-struct OnStopDebug<'a>(bool, std::marker::PhantomData<&'a ()>);
 
 impl TransportHandle {
     pub(crate) fn new(
@@ -199,9 +358,10 @@ impl TransportHandle {
         &self.addrs
     }
 
-    /// How many TCP connections are open.
+    /// How many connection slots are held, over all listeners (a HiSLIP
+    /// session holds one for its two channels).
     pub fn connections(&self) -> usize {
-        self.shared.active.load(Ordering::SeqCst)
+        guard(&self.shared.tables).iter().map(Admission::len).sum()
     }
 
     /// Blocks until the server stops (it runs until
@@ -222,8 +382,8 @@ impl TransportHandle {
             return;
         }
         self.shared.stop.store(true, Ordering::SeqCst);
-        for s in guard(&self.shared.streams).values() {
-            let _ = s.shutdown(Shutdown::Both);
+        for t in guard(&self.shared.tables).iter() {
+            t.close_all();
         }
         for addr in &self.addrs {
             let wake = match addr.ip() {
@@ -251,10 +411,7 @@ impl std::fmt::Debug for TransportHandle {
         f.debug_struct("TransportHandle")
             .field("addrs", &self.addrs)
             .field("connections", &self.connections())
-            .field(
-                "on_stop",
-                &OnStopDebug(self.on_stop.is_some(), std::marker::PhantomData),
-            )
+            .field("on_stop", &self.on_stop.is_some())
             .finish_non_exhaustive()
     }
 }

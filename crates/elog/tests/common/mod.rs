@@ -10,6 +10,8 @@
 // Each test binary compiles this module on its own and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+#[cfg(feature = "hislip")]
+pub mod hislip_client;
 mod local;
 #[cfg(feature = "moku")]
 mod moku;

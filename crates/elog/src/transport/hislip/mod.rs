@@ -16,6 +16,14 @@
 //! Malformed headers get `FatalError` (and the session is closed), unknown
 //! or oversized messages get `Error`.
 //!
+//! Connections are admitted and timed by the raw server's machinery
+//! ([`crate::server::admission`], [`crate::server::deadline`]): the
+//! synchronous channel takes the session's slot; the asynchronous one is
+//! admitted like any connection and gives its slot back when
+//! `AsyncInitialize` attaches it to its session; a complete HiSLIP message
+//! on either channel is the session's progress; evicting the session closes
+//! both channels.
+//!
 //! ```no_run
 //! use elog::transport::hislip::{self, HislipServer};
 //! use elog::{ElogInstrument, acquisition::shared};
@@ -31,7 +39,7 @@ pub mod header;
 
 use std::collections::HashMap;
 use std::io::{self, Write};
-use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -39,11 +47,14 @@ use std::time::Duration;
 use self::header::{HEADER_LEN, Header, error_code, fatal_code, kind, negotiate};
 use super::Link;
 use super::lock::{DeviceLock, Released};
-use super::net::{self, Conn, Shared, TransportHandle, guard, read_full};
+use super::net::{self, Conn, Shared, Streams, TransportHandle, guard};
 use crate::acquisition::{SharedInstrument, lock};
-use crate::dispatch::Verdict;
+use crate::dispatch::{AnswerBuffer, Verdict};
 use crate::instrument::{ElogInstrument, ElogTree};
 use crate::server::ServerConfig;
+use crate::server::admission::{Close, Ticket};
+use crate::server::connection::End;
+use crate::server::output::Output;
 
 /// The IANA HiSLIP port.
 pub const HISLIP_PORT: u16 = 4880;
@@ -71,9 +82,11 @@ pub struct HislipServer {
 }
 
 impl HislipServer {
-    /// Binds `config.listen` (see [`default_config`]); every limit of the
-    /// raw server's [`ServerConfig`] applies per TCP connection (a HiSLIP
-    /// session uses two).
+    /// Binds `config.listen` (see [`default_config`]). Every limit of the
+    /// raw server's [`ServerConfig`] applies, through the raw server's
+    /// admission and deadlines: a session holds one slot for its two
+    /// channels, each HiSLIP message is a message for the deadlines and
+    /// for admission, and eviction closes both channels.
     pub fn bind(config: ServerConfig, instrument: SharedInstrument) -> io::Result<Self> {
         let listener = TcpListener::bind(config.listen)?;
         Ok(Self {
@@ -102,7 +115,13 @@ impl HislipServer {
             lock: DeviceLock::default(),
         });
         let handler: net::Handler = Arc::new(move |conn| serve(&ctx, conn));
-        let t = net::spawn_listener(self.listener, &self.config, &shared, "hislip", handler)?;
+        let t = net::spawn_listener(
+            self.listener,
+            &self.config,
+            &shared,
+            "hislip connection",
+            handler,
+        )?;
         Ok(TransportHandle::new(vec![addr], shared, vec![t]))
     }
 }
@@ -132,57 +151,55 @@ struct HsSession {
     async_attached: AtomicBool,
     /// The most payload bytes per message the client accepts (0: no bound).
     client_max: AtomicU64,
-    streams: Mutex<Vec<TcpStream>>,
+    /// The session's one admission slot (taken by its synchronous channel).
+    ticket: Arc<Ticket>,
+    /// Both channels' sockets: closing the slot (eviction, shutdown)
+    /// closes the whole session.
+    streams: Arc<Streams>,
 }
 
-impl HsSession {
-    fn close(&self) {
-        for s in guard(&self.streams).iter() {
-            let _ = s.shutdown(Shutdown::Both);
-        }
-    }
+/// Sends one message as an answer of its own (one write deadline).
+fn send(conn: &mut Conn, h: Header, payload: &[u8]) -> io::Result<()> {
+    conn.begin_answer();
+    send_part(conn, h, payload)
 }
 
-fn send(stream: &mut TcpStream, h: Header, payload: &[u8]) -> io::Result<()> {
+/// Sends one message within the current answer's write deadline.
+fn send_part(conn: &mut Conn, h: Header, payload: &[u8]) -> io::Result<()> {
     let h = h.with_len(payload.len() as u64);
     if payload.len() <= 4096 {
         let mut buf = [0u8; HEADER_LEN + 4096];
         buf[..HEADER_LEN].copy_from_slice(&h.encode());
         buf[HEADER_LEN..HEADER_LEN + payload.len()].copy_from_slice(payload);
-        stream.write_all(&buf[..HEADER_LEN + payload.len()])
+        conn.write_all(&buf[..HEADER_LEN + payload.len()])
     } else {
-        stream.write_all(&h.encode())?;
-        stream.write_all(payload)
+        conn.write_all(&h.encode())?;
+        conn.write_all(payload)
     }
 }
 
-fn fatal(stream: &mut TcpStream, code: u8, text: &str) {
+fn fatal(conn: &mut Conn, code: u8, text: &str) {
     let _ = send(
-        stream,
+        conn,
         Header::new(kind::FATAL_ERROR, code, 0),
         text.as_bytes(),
     );
-    let _ = stream.flush();
+    let _ = conn.stream.flush();
 }
 
-fn error(stream: &mut TcpStream, code: u8, text: &str) -> io::Result<()> {
-    send(stream, Header::new(kind::ERROR, code, 0), text.as_bytes())
+fn error(conn: &mut Conn, code: u8, text: &str) -> io::Result<()> {
+    send(conn, Header::new(kind::ERROR, code, 0), text.as_bytes())
 }
 
 /// Reads a payload of at most `max` bytes into `buf`; `Ok(false)` if it is
 /// longer (then nothing was read).
-fn read_payload(
-    stream: &mut TcpStream,
-    h: &Header,
-    max: u64,
-    buf: &mut Vec<u8>,
-) -> io::Result<bool> {
+fn read_payload(conn: &mut Conn, h: &Header, max: u64, buf: &mut Vec<u8>) -> io::Result<bool> {
     if h.len > max {
         return Ok(false);
     }
     buf.clear();
     buf.resize(usize::try_from(h.len).unwrap_or(0), 0);
-    if !read_full(stream, buf)? && !buf.is_empty() {
+    if !conn.read_full(buf)? && !buf.is_empty() {
         return Err(io::ErrorKind::UnexpectedEof.into());
     }
     Ok(true)
@@ -195,24 +212,24 @@ impl Ctx {
         (self.config.max_input as u64).saturating_add(self.config.max_discard as u64)
     }
 
-    /// Skips the payload of a message that is answered with `Error`;
-    /// `false` (after a `FatalError`) if it is too long even to skip.
-    fn skip_or_fatal(&self, stream: &mut TcpStream, h: &Header) -> bool {
+    /// Skips the payload of a message; `false` (after a `FatalError`) if it
+    /// is too long even to skip, or the connection failed.
+    fn skip_or_fatal(&self, conn: &mut Conn, h: &Header) -> bool {
         if h.len > self.skip_bound() {
-            fatal(stream, fatal_code::UNIDENTIFIED, "message too large");
+            conn.ended(End::Limit(Verdict::InputLimit));
+            fatal(conn, fatal_code::UNIDENTIFIED, "message too large");
             return false;
         }
-        net::skip(stream, h.len).is_ok()
+        conn.skip(h.len).is_ok()
     }
 
-    fn new_session(&self, version: u16, stream: &TcpStream) -> Option<Arc<HsSession>> {
+    fn new_session(&self, conn: &Conn) -> Option<Arc<HsSession>> {
         let mut sessions = guard(&self.sessions);
         let mut next = guard(&self.next_session);
         let id = (0..=u16::MAX).find_map(|_| {
             *next = next.wrapping_add(1).max(1);
             (!sessions.contains_key(&next)).then_some(*next)
         })?;
-        let _ = version;
         let s = Arc::new(HsSession {
             id,
             owner: self.next_owner.fetch_add(1, Ordering::Relaxed),
@@ -222,7 +239,8 @@ impl Ctx {
             overlap: AtomicBool::new(false),
             async_attached: AtomicBool::new(false),
             client_max: AtomicU64::new(0),
-            streams: Mutex::new(stream.try_clone().ok().into_iter().collect()),
+            ticket: Arc::clone(conn.ticket()),
+            streams: Arc::clone(conn.streams()),
         });
         sessions.insert(id, Arc::clone(&s));
         Some(s)
@@ -231,7 +249,7 @@ impl Ctx {
     fn end_session(&self, s: &HsSession) {
         guard(&self.sessions).remove(&s.id);
         self.lock.release_all(s.owner);
-        s.close();
+        s.streams.close();
     }
 
     fn lock_wait(&self) -> Duration {
@@ -241,97 +259,95 @@ impl Ctx {
 
 fn serve(ctx: &Arc<Ctx>, mut conn: Conn) {
     let mut hb = [0u8; HEADER_LEN];
-    if !matches!(read_full(&mut conn.stream, &mut hb), Ok(true)) {
+    if !matches!(conn.read_full(&mut hb), Ok(true)) {
         return;
     }
     let h = match Header::decode(&hb) {
         Ok(h) => h,
         Err(_) => {
-            return fatal(
-                &mut conn.stream,
-                fatal_code::POORLY_FORMED_HEADER,
-                "bad prologue",
-            );
+            return fatal(&mut conn, fatal_code::POORLY_FORMED_HEADER, "bad prologue");
         }
     };
     match h.kind {
-        kind::INITIALIZE => sync_channel(ctx, conn, h),
-        kind::ASYNC_INITIALIZE => async_channel(ctx, conn, h),
+        kind::INITIALIZE => sync_channel(ctx, &mut conn, h),
+        kind::ASYNC_INITIALIZE => async_channel(ctx, &mut conn, h),
         _ => fatal(
-            &mut conn.stream,
+            &mut conn,
             fatal_code::INVALID_INITIALIZATION,
             "expected Initialize or AsyncInitialize",
         ),
     }
 }
 
-fn sync_channel(ctx: &Arc<Ctx>, mut conn: Conn, init: Header) {
-    let stream = &mut conn.stream;
+fn sync_channel(ctx: &Arc<Ctx>, conn: &mut Conn, init: Header) {
     let mut payload = Vec::new();
     if !matches!(
-        read_payload(stream, &init, MAX_SMALL_PAYLOAD, &mut payload),
+        read_payload(conn, &init, MAX_SMALL_PAYLOAD, &mut payload),
         Ok(true)
     ) {
         return fatal(
-            stream,
+            conn,
             fatal_code::POORLY_FORMED_HEADER,
             "sub-address too long",
         );
     }
+    conn.complete();
     if !payload.is_empty() && !payload.starts_with(b"hislip") {
         return fatal(
-            stream,
+            conn,
             fatal_code::INVALID_INITIALIZATION,
             "unknown sub-address",
         );
     }
     let version = negotiate(u16::try_from(init.param >> 16).unwrap_or(0));
-    let Some(sess) = ctx.new_session(version, stream) else {
-        return fatal(stream, fatal_code::MAX_CLIENTS, "no session id left");
+    let Some(sess) = ctx.new_session(conn) else {
+        return fatal(conn, fatal_code::MAX_CLIENTS, "no session id left");
     };
     let param = (u32::from(version) << 16) | u32::from(sess.id);
-    if send(
-        stream,
-        Header::new(kind::INITIALIZE_RESPONSE, 0, param),
-        &[],
-    )
-    .is_ok()
-    {
-        run_sync(ctx, stream, &sess);
+    if send(conn, Header::new(kind::INITIALIZE_RESPONSE, 0, param), &[]).is_ok() {
+        run_sync(ctx, conn, &sess);
     }
     ctx.end_session(&sess);
 }
 
-fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
+fn run_sync(ctx: &Ctx, conn: &mut Conn, sess: &HsSession) {
     let max_input = ctx.config.max_input as u64;
     let mut payload = Vec::new();
-    let mut out = Vec::new();
+    let mut out = Output::new(ctx.config.max_output);
     let mut hb = [0u8; HEADER_LEN];
-    while matches!(read_full(stream, &mut hb), Ok(true)) {
+    while matches!(conn.read_full(&mut hb), Ok(true)) {
         let Ok(h) = Header::decode(&hb) else {
-            return fatal(stream, fatal_code::POORLY_FORMED_HEADER, "bad prologue");
+            return fatal(conn, fatal_code::POORLY_FORMED_HEADER, "bad prologue");
         };
+        // The payload: read (Data) or skipped (any other message); then the
+        // message is complete.
+        let fits = if matches!(h.kind, kind::DATA | kind::DATA_END) {
+            match read_payload(conn, &h, max_input, &mut payload) {
+                Ok(true) => true,
+                Ok(false) if ctx.skip_or_fatal(conn, &h) => false,
+                _ => return,
+            }
+        } else {
+            if !ctx.skip_or_fatal(conn, &h) {
+                return;
+            }
+            true
+        };
+        conn.complete();
         match h.kind {
             kind::DATA | kind::DATA_END => {
                 if !sess.async_attached.load(Ordering::SeqCst) {
                     return fatal(
-                        stream,
+                        conn,
                         fatal_code::NO_BOTH_CHANNELS,
                         "no asynchronous channel",
                     );
                 }
-                match read_payload(stream, &h, max_input, &mut payload) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        if !ctx.skip_or_fatal(stream, &h)
-                            || error(stream, error_code::MESSAGE_TOO_LARGE, "message too large")
-                                .is_err()
-                        {
-                            return;
-                        }
-                        continue;
+                if !fits {
+                    if error(conn, error_code::MESSAGE_TOO_LARGE, "message too large").is_err() {
+                        return;
                     }
-                    Err(_) => return,
+                    continue;
                 }
                 if h.control & 1 != 0 {
                     sess.mav.store(false, Ordering::SeqCst);
@@ -340,7 +356,7 @@ fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                     continue;
                 }
                 if !ctx.lock.wait_access(sess.owner, ctx.lock_wait()) {
-                    return fatal(stream, fatal_code::UNIDENTIFIED, "device locked");
+                    return fatal(conn, fatal_code::UNIDENTIFIED, "device locked");
                 }
                 let verdict = {
                     let mut link = guard(&sess.link);
@@ -352,66 +368,44 @@ fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                     v
                 };
                 if !out.is_empty() {
-                    let chunk = match sess.client_max.load(Ordering::SeqCst) {
-                        0 => out.len(),
-                        n => usize::try_from(n).unwrap_or(usize::MAX).max(1),
-                    };
-                    // MAV before the bytes leave: a status query racing the
-                    // answer must already see it.
-                    sess.mav.store(true, Ordering::SeqCst);
-                    let mut parts = out.chunks(chunk).peekable();
-                    while let Some(part) = parts.next() {
-                        let k = if parts.peek().is_some() {
-                            kind::DATA
-                        } else {
-                            kind::DATA_END
-                        };
-                        if send(stream, Header::new(k, 0, h.param), part).is_err() {
-                            return;
-                        }
-                    }
+                    let written = send_answer(conn, sess, &out, h.param);
+                    // A large answer's memory goes back to the system here.
                     out.clear();
-                    if out.capacity() > 4 << 20 {
-                        out.shrink_to(64 * 1024);
+                    if written.is_err() {
+                        return;
                     }
                 }
                 if verdict != Verdict::Continue {
+                    conn.ended(End::Limit(verdict));
                     return fatal(
-                        stream,
+                        conn,
                         fatal_code::UNIDENTIFIED,
                         "input or output limit exceeded",
                     );
                 }
             }
             kind::DEVICE_CLEAR_COMPLETE => {
-                if !ctx.skip_or_fatal(stream, &h) {
-                    return;
-                }
                 let overlap = h.control & 1 != 0;
                 sess.overlap.store(overlap, Ordering::SeqCst);
                 guard(&sess.link).clear();
                 sess.mav.store(false, Ordering::SeqCst);
                 sess.clearing.store(false, Ordering::SeqCst);
                 let ack = Header::new(kind::DEVICE_CLEAR_ACKNOWLEDGE, u8::from(overlap), 0);
-                if send(stream, ack, &[]).is_err() {
+                if send(conn, ack, &[]).is_err() {
                     return;
                 }
             }
-            kind::TRIGGER => {
-                // No trigger model: a Trigger is accepted and does nothing.
-                if !ctx.skip_or_fatal(stream, &h) {
-                    return;
-                }
-            }
+            // No trigger model: a Trigger is accepted and does nothing.
+            kind::TRIGGER => {}
             kind::INITIALIZE | kind::ASYNC_INITIALIZE => {
                 return fatal(
-                    stream,
+                    conn,
                     fatal_code::INVALID_INITIALIZATION,
                     "already initialized",
                 );
             }
             other => {
-                if !unknown(ctx, stream, &h, other) {
+                if unknown(conn, other).is_err() {
                     return;
                 }
             }
@@ -419,22 +413,45 @@ fn run_sync(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
     }
 }
 
-/// Answers a message this channel does not know with `Error`; `false` when
-/// the connection must close.
-fn unknown(ctx: &Ctx, stream: &mut TcpStream, h: &Header, k: u8) -> bool {
+/// Sends `out` as one answer (`Data`… `DataEnd`, each within the client's
+/// maximum message size) under one write deadline.
+fn send_answer(conn: &mut Conn, sess: &HsSession, out: &Output, id: u32) -> io::Result<()> {
+    let out = out.bytes();
+    let chunk = match sess.client_max.load(Ordering::SeqCst) {
+        0 => out.len(),
+        n => usize::try_from(n).unwrap_or(usize::MAX).max(1),
+    };
+    // MAV before the bytes leave: a status query racing the answer must
+    // already see it.
+    sess.mav.store(true, Ordering::SeqCst);
+    conn.begin_answer();
+    let mut parts = out.chunks(chunk).peekable();
+    while let Some(part) = parts.next() {
+        let k = if parts.peek().is_some() {
+            kind::DATA
+        } else {
+            kind::DATA_END
+        };
+        send_part(conn, Header::new(k, 0, id), part)?;
+    }
+    Ok(())
+}
+
+/// Answers a message this channel does not know (its payload skipped
+/// already) with `Error`.
+fn unknown(conn: &mut Conn, k: u8) -> io::Result<()> {
     let code = if k >= kind::VENDOR_FIRST {
         error_code::UNRECOGNIZED_VENDOR_MESSAGE
     } else {
         error_code::UNRECOGNIZED_MESSAGE_TYPE
     };
-    ctx.skip_or_fatal(stream, h) && error(stream, code, "unrecognized message type").is_ok()
+    error(conn, code, "unrecognized message type")
 }
 
-fn async_channel(ctx: &Arc<Ctx>, mut conn: Conn, init: Header) {
-    let stream = &mut conn.stream;
+fn async_channel(ctx: &Arc<Ctx>, conn: &mut Conn, init: Header) {
     if init.len != 0 {
         return fatal(
-            stream,
+            conn,
             fatal_code::POORLY_FORMED_HEADER,
             "AsyncInitialize has no payload",
         );
@@ -443,43 +460,62 @@ fn async_channel(ctx: &Arc<Ctx>, mut conn: Conn, init: Header) {
     let sess = guard(&ctx.sessions).get(&id).cloned();
     let Some(sess) = sess.filter(|s| !s.async_attached.swap(true, Ordering::SeqCst)) else {
         return fatal(
-            stream,
+            conn,
             fatal_code::INVALID_INITIALIZATION,
             "unknown session id",
         );
     };
-    if let Ok(c) = stream.try_clone() {
-        guard(&sess.streams).push(c);
-    }
+    // From now on the channel counts against its session's slot (its own
+    // is given back), and closing that slot closes this channel too.
+    conn.attach(Arc::clone(&sess.ticket), Arc::clone(&sess.streams));
+    conn.complete();
     let resp = Header::new(kind::ASYNC_INITIALIZE_RESPONSE, 0, u32::from(VENDOR_ID));
-    if send(stream, resp, &[]).is_ok() {
-        run_async(ctx, stream, &sess);
+    if send(conn, resp, &[]).is_ok() {
+        run_async(ctx, conn, &sess);
     }
     ctx.end_session(&sess);
 }
 
-fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
+fn run_async(ctx: &Ctx, conn: &mut Conn, sess: &HsSession) {
     let mut payload = Vec::new();
     let mut hb = [0u8; HEADER_LEN];
-    while matches!(read_full(stream, &mut hb), Ok(true)) {
+    while matches!(conn.read_full(&mut hb), Ok(true)) {
         let Ok(h) = Header::decode(&hb) else {
-            return fatal(stream, fatal_code::POORLY_FORMED_HEADER, "bad prologue");
+            return fatal(conn, fatal_code::POORLY_FORMED_HEADER, "bad prologue");
         };
+        // The payload: the size and the lock key are read, anything else
+        // skipped; then the message is complete.
+        payload.clear();
+        match h.kind {
+            kind::ASYNC_MAXIMUM_MESSAGE_SIZE if h.len == 8 => {
+                payload.resize(8, 0);
+                if !matches!(conn.read_full(&mut payload), Ok(true)) {
+                    return;
+                }
+            }
+            kind::ASYNC_LOCK => {
+                if !matches!(
+                    read_payload(conn, &h, MAX_SMALL_PAYLOAD, &mut payload),
+                    Ok(true)
+                ) {
+                    return fatal(conn, fatal_code::POORLY_FORMED_HEADER, "lock key too long");
+                }
+            }
+            _ => {
+                if !ctx.skip_or_fatal(conn, &h) {
+                    return;
+                }
+            }
+        }
+        conn.complete();
         let reply = match h.kind {
             kind::ASYNC_MAXIMUM_MESSAGE_SIZE => {
-                if h.len != 8 {
-                    if !ctx.skip_or_fatal(stream, &h) {
-                        return;
-                    }
-                    if error(stream, error_code::UNIDENTIFIED, "size payload is 8 bytes").is_err() {
+                let Ok(b) = <[u8; 8]>::try_from(&payload[..]) else {
+                    if error(conn, error_code::UNIDENTIFIED, "size payload is 8 bytes").is_err() {
                         return;
                     }
                     continue;
-                }
-                let mut b = [0u8; 8];
-                if !matches!(read_full(stream, &mut b), Ok(true)) {
-                    return;
-                }
+                };
                 // The client's bound counts the header; answers use payloads.
                 let client = u64::from_be_bytes(b)
                     .saturating_sub(HEADER_LEN as u64)
@@ -487,22 +523,12 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                 sess.client_max.store(client, Ordering::SeqCst);
                 let ours = (ctx.config.max_input as u64).saturating_add(HEADER_LEN as u64);
                 let h = Header::new(kind::ASYNC_MAXIMUM_MESSAGE_SIZE_RESPONSE, 0, 0);
-                if send(stream, h, &ours.to_be_bytes()).is_err() {
+                if send(conn, h, &ours.to_be_bytes()).is_err() {
                     return;
                 }
                 continue;
             }
             kind::ASYNC_LOCK => {
-                if !matches!(
-                    read_payload(stream, &h, MAX_SMALL_PAYLOAD, &mut payload),
-                    Ok(true)
-                ) {
-                    return fatal(
-                        stream,
-                        fatal_code::POORLY_FORMED_HEADER,
-                        "lock key too long",
-                    );
-                }
                 let code = match h.control {
                     1 => {
                         let wait = Duration::from_millis(u64::from(h.param)).min(MAX_LOCK_WAIT);
@@ -519,12 +545,8 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                         Released::Nothing => 3,
                     },
                     _ => {
-                        if error(
-                            stream,
-                            error_code::UNRECOGNIZED_CONTROL_CODE,
-                            "lock control",
-                        )
-                        .is_err()
+                        if error(conn, error_code::UNRECOGNIZED_CONTROL_CODE, "lock control")
+                            .is_err()
                         {
                             return;
                         }
@@ -534,16 +556,10 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                 Header::new(kind::ASYNC_LOCK_RESPONSE, code, 0)
             }
             kind::ASYNC_LOCK_INFO => {
-                if !ctx.skip_or_fatal(stream, &h) {
-                    return;
-                }
                 let (exclusive, holders) = ctx.lock.info();
                 Header::new(kind::ASYNC_LOCK_INFO_RESPONSE, u8::from(exclusive), holders)
             }
             kind::ASYNC_STATUS_QUERY => {
-                if !ctx.skip_or_fatal(stream, &h) {
-                    return;
-                }
                 if h.control & 1 != 0 {
                     sess.mav.store(false, Ordering::SeqCst);
                 }
@@ -555,9 +571,6 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                 Header::new(kind::ASYNC_STATUS_RESPONSE, stb, 0)
             }
             kind::ASYNC_DEVICE_CLEAR => {
-                if !ctx.skip_or_fatal(stream, &h) {
-                    return;
-                }
                 sess.clearing.store(true, Ordering::SeqCst);
                 guard(&sess.link).clear();
                 sess.mav.store(false, Ordering::SeqCst);
@@ -565,26 +578,23 @@ fn run_async(ctx: &Ctx, stream: &mut TcpStream, sess: &HsSession) {
                 Header::new(kind::ASYNC_DEVICE_CLEAR_ACKNOWLEDGE, 0, 0)
             }
             kind::ASYNC_REMOTE_LOCAL_CONTROL => {
-                if !ctx.skip_or_fatal(stream, &h) {
-                    return;
-                }
                 Header::new(kind::ASYNC_REMOTE_LOCAL_RESPONSE, 0, 0)
             }
             kind::INITIALIZE | kind::ASYNC_INITIALIZE => {
                 return fatal(
-                    stream,
+                    conn,
                     fatal_code::INVALID_INITIALIZATION,
                     "already initialized",
                 );
             }
             other => {
-                if !unknown(ctx, stream, &h, other) {
+                if unknown(conn, other).is_err() {
                     return;
                 }
                 continue;
             }
         };
-        if send(stream, reply, &[]).is_err() {
+        if send(conn, reply, &[]).is_err() {
             return;
         }
     }

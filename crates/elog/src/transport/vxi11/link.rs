@@ -7,9 +7,10 @@ use std::time::Duration;
 use super::core::{Request, RequestError, error, flags, procedure, reason};
 use super::rpc::{Reader, Writer};
 use crate::acquisition::{SharedInstrument, lock};
-use crate::dispatch::Verdict;
+use crate::dispatch::{AnswerBuffer, Verdict};
 use crate::instrument::{ElogInstrument, ElogTree};
 use crate::server::ServerConfig;
+use crate::server::output::Output;
 use crate::transport::Link;
 use crate::transport::lock::{DeviceLock, Released};
 use crate::transport::net::guard;
@@ -24,7 +25,9 @@ const RECORD_OVERHEAD: usize = 1024;
 /// One link: its SCPI state and its unread answers.
 struct VLink {
     link: Link,
-    out: Vec<u8>,
+    /// Answers up to `max_output`; a large one lives in a mapping that is
+    /// given back once read (see `crate::server::output`).
+    out: Output,
     /// How much of `out` the client has read.
     pos: usize,
 }
@@ -240,7 +243,7 @@ impl Links {
                 lid,
                 VLink {
                     link: Link::new(self.config.connection_limits()),
-                    out: Vec::new(),
+                    out: Output::new(self.config.max_output),
                     pos: 0,
                 },
             );
@@ -279,9 +282,14 @@ impl Links {
         let Some(l) = links.get_mut(&lid) else {
             return error::INVALID_LINK;
         };
-        // Answers already read make room for new ones.
-        l.out.drain(..l.pos);
-        l.pos = 0;
+        // Answers already read make room for new ones (an unread rest is
+        // kept, in front).
+        if l.pos > 0 {
+            let rest = l.out.bytes()[l.pos..].to_vec();
+            l.out.clear();
+            l.out.extend_from_slice(&rest);
+            l.pos = 0;
+        }
         let mut inst = lock(&self.instrument);
         let mut v = l.link.input(data, &self.tree, &mut inst, &mut l.out);
         if v == Verdict::Continue && f & flags::END != 0 {
@@ -315,7 +323,7 @@ impl Links {
             w.u32(error::INVALID_LINK).u32(0).opaque(&[]);
             return;
         };
-        let pending = &l.out[l.pos..];
+        let pending = &l.out.bytes()[l.pos..];
         if pending.is_empty() {
             // Answers are made when the query is written: none will come.
             w.u32(error::IO_TIMEOUT).u32(0).opaque(&[]);
@@ -339,11 +347,9 @@ impl Links {
         w.u32(error::NO_ERROR).u32(why).opaque(&pending[..n]);
         l.pos += n;
         if l.pos == l.out.len() {
+            // A large answer's memory goes back to the system here.
             l.out.clear();
             l.pos = 0;
-            if l.out.capacity() > 4 << 20 {
-                l.out.shrink_to(64 * 1024);
-            }
         }
     }
 

@@ -13,6 +13,14 @@
 //! (`GARBAGE_ARGS`, `PROC_UNAVAIL`, `PROG_UNAVAIL`, `PROG_MISMATCH`,
 //! `RPC_MISMATCH`), a record beyond the bound closes the connection.
 //!
+//! Each listener admits and times its connections with the raw server's
+//! machinery ([`crate::server::admission`], [`crate::server::deadline`]),
+//! in a slot table of its own: a complete RPC call record is a complete
+//! message (its first byte starts the message deadline; it counts as the
+//! connection's progress), each reply leaves within one write deadline, and
+//! a link's unread answers beyond 64 KiB live in a mapping given back once
+//! read.
+//!
 //! ```no_run
 //! use elog::transport::vxi11::{self, Portmapper, Vxi11Server};
 //! use elog::{ElogInstrument, acquisition::shared};
@@ -30,15 +38,17 @@ mod link;
 pub mod portmap;
 pub mod rpc;
 
-use std::io::{self, ErrorKind, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::io::{self, ErrorKind};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, UdpSocket};
 use std::sync::Arc;
 
 use self::core::{ABORT_PROG, CORE_PROG, RequestError, VXI11_VERSION};
 use self::rpc::{CallError, CallHeader, LAST_FRAGMENT, Reader, Writer, accept};
-use super::net::{self, Conn, Shared, TransportHandle, read_full};
+use super::net::{self, Conn, Shared, TransportHandle};
 use crate::acquisition::SharedInstrument;
+use crate::dispatch::Verdict;
 use crate::server::ServerConfig;
+use crate::server::connection::End;
 
 /// The default listen address of the core channel: any free port on the
 /// loopback interface (clients find it through the portmapper).
@@ -109,13 +119,17 @@ pub(crate) fn answer(
     }
 }
 
-/// Reads one record (its fragments joined) of at most `max` bytes;
-/// `Ok(None)` at a clean end of stream, an error beyond `max`.
-pub(crate) fn read_record(stream: &mut TcpStream, max: usize) -> io::Result<Option<Vec<u8>>> {
+/// Reads one record (its fragments joined) of at most `max` bytes through
+/// `read_full` (exactly the buffer's bytes; `Ok(false)` at a clean end of
+/// stream); `Ok(None)` at a clean end of stream, an error beyond `max`.
+pub(crate) fn read_record(
+    mut read_full: impl FnMut(&mut [u8]) -> io::Result<bool>,
+    max: usize,
+) -> io::Result<Option<Vec<u8>>> {
     let mut rec = Vec::new();
     loop {
         let mut hb = [0u8; 4];
-        if !read_full(stream, &mut hb)? {
+        if !read_full(&mut hb)? {
             return if rec.is_empty() {
                 Ok(None)
             } else {
@@ -132,7 +146,7 @@ pub(crate) fn read_record(stream: &mut TcpStream, max: usize) -> io::Result<Opti
         }
         let start = rec.len();
         rec.resize(start + len, 0);
-        if len > 0 && !read_full(stream, &mut rec[start..])? {
+        if len > 0 && !read_full(&mut rec[start..])? {
             return Err(ErrorKind::UnexpectedEof.into());
         }
         if last {
@@ -141,26 +155,42 @@ pub(crate) fn read_record(stream: &mut TcpStream, max: usize) -> io::Result<Opti
     }
 }
 
-fn write_record(stream: &mut TcpStream, body: &[u8]) -> io::Result<()> {
+/// Writes one record (a single fragment) as one answer, within one write
+/// deadline.
+fn write_record(conn: &mut Conn, body: &[u8]) -> io::Result<()> {
     let len = u32::try_from(body.len()).map_err(|_| io::Error::from(ErrorKind::InvalidData))?;
     let mark = (LAST_FRAGMENT | len).to_be_bytes();
+    conn.begin_answer();
     if body.len() <= 4096 {
-        let mut buf = Vec::with_capacity(4 + body.len());
-        buf.extend_from_slice(&mark);
-        buf.extend_from_slice(body);
-        stream.write_all(&buf)
+        let mut buf = [0u8; 4 + 4096];
+        buf[..4].copy_from_slice(&mark);
+        buf[4..4 + body.len()].copy_from_slice(body);
+        conn.write_all(&buf[..4 + body.len()])
     } else {
-        stream.write_all(&mark)?;
-        stream.write_all(body)
+        conn.write_all(&mark)?;
+        conn.write_all(body)
     }
 }
 
 /// Reads records and writes the answers `f` gives until the peer leaves.
+/// Each complete record is a complete message (see [`net`]): it lifts the
+/// message deadline and counts as the connection's progress.
 fn serve_records(conn: &mut Conn, max: usize, mut f: impl FnMut(&[u8]) -> Action) {
-    while let Ok(Some(rec)) = read_record(&mut conn.stream, max) {
+    loop {
+        let rec = match read_record(|b| conn.read_full(b), max) {
+            Ok(Some(rec)) => rec,
+            Ok(None) => return,
+            Err(e) => {
+                if e.kind() == ErrorKind::InvalidData {
+                    conn.ended(End::Limit(Verdict::InputLimit));
+                }
+                return;
+            }
+        };
+        conn.complete();
         match f(&rec) {
             Action::Reply(w) => {
-                if write_record(&mut conn.stream, &w.buf).is_err() {
+                if write_record(conn, &w.buf).is_err() {
                     return;
                 }
             }
@@ -307,8 +337,20 @@ impl Vxi11Server {
         });
         let mut addrs = vec![core_addr, abort_addr];
         let mut threads = vec![
-            net::spawn_listener(self.core, &self.config, &shared, "vxi11-core", core)?,
-            net::spawn_listener(self.abort, &self.config, &shared, "vxi11-abort", abort)?,
+            net::spawn_listener(
+                self.core,
+                &self.config,
+                &shared,
+                "vxi11 core connection",
+                core,
+            )?,
+            net::spawn_listener(
+                self.abort,
+                &self.config,
+                &shared,
+                "vxi11 abort connection",
+                abort,
+            )?,
         ];
         if let Some(l) = self.portmap {
             let pm_addr = l.local_addr()?;
@@ -330,7 +372,7 @@ impl Vxi11Server {
                 l,
                 &self.config,
                 &shared,
-                "vxi11-portmap",
+                "vxi11 portmapper connection",
                 pm,
             )?);
         }

@@ -3,7 +3,7 @@
 //! `DUMP` for this server's two programs, or registration with the host's
 //! rpcbind.
 
-use std::io::{self, Write};
+use std::io::{self, ErrorKind, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, UdpSocket};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -129,7 +129,8 @@ pub(crate) fn register(pmap: SocketAddr, prog: u32, port: u16, set: bool) -> io:
     rec.extend_from_slice(&(rpc::LAST_FRAGMENT | w.buf.len() as u32).to_be_bytes());
     rec.extend_from_slice(&w.buf);
     s.write_all(&rec)?;
-    let reply = super::read_record(&mut s, 1024)?.ok_or(io::ErrorKind::UnexpectedEof)?;
+    let reply =
+        super::read_record(|b| read_full(&mut s, b), 1024)?.ok_or(io::ErrorKind::UnexpectedEof)?;
     let mut r = Reader::new(&reply);
     let ok = (|| {
         let _xid = r.u32()?;
@@ -142,4 +143,20 @@ pub(crate) fn register(pmap: SocketAddr, prog: u32, port: u16, set: bool) -> io:
         Ok::<bool, rpc::XdrError>(ty == rpc::REPLY && stat == 0 && acc == accept::SUCCESS && v == 1)
     })();
     Ok(ok.unwrap_or(false))
+}
+
+/// Reads exactly `buf.len()` bytes from `s`; `Ok(false)` on a clean end of
+/// stream before the first byte.
+fn read_full(s: &mut TcpStream, buf: &mut [u8]) -> io::Result<bool> {
+    let mut got = 0;
+    while got < buf.len() {
+        match s.read(&mut buf[got..]) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => return Err(ErrorKind::UnexpectedEof.into()),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }
