@@ -13,7 +13,7 @@
 //! exactly one of them lies in the interval; otherwise the multiple of `10^k`
 //! nearest to the value (ties to even) does.
 //!
-//! The exhaustive test in `number.rs` checks all 2^32 `f32` bit patterns
+//! The exhaustive test in `number/tests.rs` checks all 2^32 `f32` bit patterns
 //! against `zmij`'s shortest digits; `f64` is checked against `zmij` and
 //! `ryu` on edge cases and random bit patterns.
 //!
