@@ -10,40 +10,8 @@
 # prints `N passed, M failed` last and exits non-zero on any failure. The server is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-
-PYVISA_VERSION="1.16.2"
-PYVISA_PY_VERSION="0.8.1"
-TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-VENV="${PYVISA_VENV:-$TARGET_DIR/pyvisa-venv}"
-
-if [ ! -x "$VENV/bin/python" ]; then
-  python3 -m venv "$VENV"
-fi
-if ! "$VENV/bin/python" - "$PYVISA_VERSION" "$PYVISA_PY_VERSION" 2>/dev/null <<'PY'
-import importlib.metadata as m, sys
-sys.exit(m.version("pyvisa") != sys.argv[1] or m.version("pyvisa-py") != sys.argv[2])
-PY
-then
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
-    "pyvisa==$PYVISA_VERSION" "pyvisa-py==$PYVISA_PY_VERSION"
-fi
-
-# ELOG_SERVER_BIN may name an already built server binary (same command line).
-if [ -z "${ELOG_SERVER_BIN:-}" ]; then
-  cargo build --release --example elog_server
-fi
-SERVER_BIN="${ELOG_SERVER_BIN:-$TARGET_DIR/release/examples/elog_server}"
-
-SERVER_OUT="$(mktemp)"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  rm -f "$SERVER_OUT"
-}
-trap cleanup EXIT
+# shellcheck source=lib/pyvisa-env.sh
+source .ci/lib/pyvisa-env.sh
 
 "$SERVER_BIN" --listen 127.0.0.1:0 --hislip 127.0.0.1:0 --vxi11 127.0.0.1:0 \
   --channel "AI 1/1=const:1.0@1000" \
