@@ -213,16 +213,24 @@ pub struct Limits {
     pub max_items: usize,
     /// The most frame groups [`Engine::declare_group`](crate::Engine::declare_group) accepts.
     pub max_groups: usize,
+    /// How far behind the fastest item another item may deliver before complete
+    /// records are evicted to make room ([`LAG_ALLOWANCE`], 2 s, by default). A
+    /// host whose sources arrive in larger chunks (a network stream) raises it:
+    /// the buffer holds `2 + ceil(lag_allowance / P)` windows more, and at least
+    /// 20 s of complete records stay fetchable with items that far behind.
+    pub lag_allowance: Duration,
 }
 
 impl Default for Limits {
-    /// 64 MiB of records, 256 items, 64 groups, capacity from the period alone.
+    /// 64 MiB of records, 256 items, 64 groups, capacity from the period alone,
+    /// 2 s of lag allowed.
     fn default() -> Self {
         Limits {
             min_capacity: 0,
             max_buffer_bytes: 64 << 20,
             max_items: 256,
             max_groups: 64,
+            lag_allowance: LAG_ALLOWANCE,
         }
     }
 }

@@ -31,6 +31,10 @@ struct Sim {
 
 impl Sim {
     fn new(items: Vec<Item>, period: Duration, start_ns: i64) -> Self {
+        Self::with_limits(items, period, start_ns, Limits::default())
+    }
+
+    fn with_limits(items: Vec<Item>, period: Duration, start_ns: i64, limits: Limits) -> Self {
         let mut cat = StaticCatalog::new();
         let names: Vec<String> = (0..items.len()).map(|k| format!("ch{k}")).collect();
         let ids = items
@@ -38,7 +42,7 @@ impl Sim {
             .zip(&names)
             .map(|(it, n)| cat.add_scalar(n, 1e9 / it.interval_ns as f64))
             .collect();
-        let mut engine = Engine::new(Limits::default());
+        let mut engine = Engine::new(limits);
         let out = engine
             .set_items(&cat, names.iter().map(String::as_str))
             .unwrap();
@@ -160,6 +164,47 @@ fn aligned_items_keep_a_margin() {
     sim.run_for(30.0, 10 * MS);
     let (records, _) = sim.engine.fetch(None).unwrap();
     assert!(records.len() >= 201, "{} records", records.len());
+}
+
+/// A host whose slow source arrives in 4.5 s chunks raises
+/// `Limits::lag_allowance`: the 20 s of complete records stay whole. With the
+/// default 2 s allowance the same lag costs complete records (counted).
+#[test]
+fn a_raised_lag_allowance_keeps_20_s_behind_a_chunked_source() {
+    let items = || {
+        vec![
+            Item {
+                interval_ns: MS,
+                phase_ns: 0,
+                lag_ns: 0,
+            },
+            Item {
+                interval_ns: 10 * MS,
+                phase_ns: 3 * MS,
+                lag_ns: 4_500 * MS,
+            },
+        ]
+    };
+    let period = Duration::from_millis(100);
+    let raised = Limits {
+        lag_allowance: Duration::from_secs(5),
+        ..Limits::default()
+    };
+    let mut sim = Sim::with_limits(items(), period, 0, raised);
+    assert_eq!(sim.engine.lag_windows(), 52);
+    sim.run_for(30.0, 10 * MS);
+    let (records, f) = sim.engine.fetch(None).unwrap();
+    assert!(records.len() >= 201, "{} records", records.len());
+    assert!(f.lost > 0, "30 s do not fit in 20 s: the oldest were lost");
+
+    let mut sim = Sim::new(items(), period, 0);
+    sim.run_for(30.0, 10 * MS);
+    let (records, _) = sim.engine.fetch(None).unwrap();
+    assert!(
+        records.len() < 201,
+        "2 s allowance, 4.5 s lag: {} records",
+        records.len()
+    );
 }
 
 fn item(period_ns: i64) -> impl Strategy<Value = Item> {

@@ -329,7 +329,7 @@ impl Engine {
         let keep = required_capacity(self.period)
             .max(self.limits.min_capacity)
             .max(1);
-        let lag = lag_windows(self.period);
+        let lag = lag_windows(self.period, self.limits.lag_allowance);
         let cap = keep.saturating_add(lag);
         let bytes = cap.saturating_mul(width).saturating_mul(4);
         if bytes > self.limits.max_buffer_bytes {
@@ -415,10 +415,11 @@ impl Engine {
 
 /// Windows a run lets wait for its slowest item: 2 (an item's samples are at
 /// most one PERiod apart, so it closes a window at most one window after the
-/// fastest item entered the next) plus [`LAG_ALLOWANCE`] of delivery lag.
-fn lag_windows(period: Duration) -> usize {
+/// fastest item entered the next) plus `allowance` of delivery lag
+/// ([`Limits::lag_allowance`], [`LAG_ALLOWANCE`] by default).
+fn lag_windows(period: Duration, allowance: Duration) -> usize {
     let p = period.as_nanos().max(1);
-    let l = LAG_ALLOWANCE.as_nanos();
+    let l = allowance.as_nanos().max(0);
     let n = l / p + i64::from(l % p != 0);
     usize::try_from(n).unwrap_or(usize::MAX).saturating_add(2)
 }
