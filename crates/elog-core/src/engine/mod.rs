@@ -12,8 +12,8 @@ use scpi_parser::Sink;
 use crate::aggregate::{Acc, FrameAcc};
 use crate::catalog::{ChannelCatalog, ChannelId, ChannelInfo};
 use crate::config::{
-    CalcList, DEFAULT_PERIOD, Format, LAG_ALLOWANCE, Limits, TimestampMode, check_period,
-    period_from_secs, required_capacity,
+    CalcList, DEFAULT_PERIOD, Format, Limits, TimestampMode, check_period, period_from_secs,
+    required_capacity,
 };
 use crate::decode::Layout;
 use crate::error::{Error, Result};
@@ -416,7 +416,7 @@ impl Engine {
 /// Windows a run lets wait for its slowest item: 2 (an item's samples are at
 /// most one PERiod apart, so it closes a window at most one window after the
 /// fastest item entered the next) plus `allowance` of delivery lag
-/// ([`Limits::lag_allowance`], [`LAG_ALLOWANCE`] by default).
+/// ([`Limits::lag_allowance`], [`LAG_ALLOWANCE`](crate::config::LAG_ALLOWANCE) by default).
 fn lag_windows(period: Duration, allowance: Duration) -> usize {
     let p = period.as_nanos().max(1);
     let l = allowance.as_nanos().max(0);
