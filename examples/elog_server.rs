@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example elog_server -- [--listen ADDR] [--hislip [ADDR]] [--vxi11 [ADDR]]
-//!     [--channel SPEC]... [--moku HOST | --moku-emulator] [-v]
+//!     [--channel SPEC]... [--moku HOST | --moku-serial SERIAL | --moku-emulator] [-v]
 //! ```
 //!
 //! * `--listen ADDR` — where to accept connections: `HOST:PORT`, `HOST`
@@ -24,6 +24,8 @@
 //!   `ramp:AMPLITUDE:FREQ`, `noise:AMPLITUDE`; e.g.
 //!   `--channel "AI 1/1=const:1.0@100" --channel "AI 1/2=sine:2.5:5@1000"`.
 //! * `--moku HOST` — stream a Moku Datalogger's inputs (`Input1`…) as channels.
+//! * `--moku-serial SERIAL` — with `--moku`, check the device's serial number; alone, find the
+//!   Moku on the local network by mDNS (as the official client's `serial=`).
 //! * `--moku-emulator` — the same against an in-process Moku emulator.
 //! * `--max-connections N`, `--idle-timeout S`, `--allow IP` (repeatable) —
 //!   the server's limits (defaults 64, 3600 s, any address; see
@@ -97,6 +99,16 @@ struct Args {
     #[arg(long, value_name = "HOST", conflicts_with = "moku_emulator")]
     moku: Option<String>,
 
+    /// The Moku's serial number: with --moku it is checked; alone, the Moku is
+    /// found on the local network by mDNS (as the official client's serial=).
+    #[arg(long, value_name = "SERIAL", conflicts_with = "moku_emulator")]
+    moku_serial: Option<String>,
+
+    /// With --moku-serial alone: connect to the port the mDNS record
+    /// advertises, not HTTP's 80 (for an emulator started with --mdns).
+    #[arg(long, requires = "moku_serial")]
+    moku_advertised_port: bool,
+
     /// Start a Moku emulator in-process and stream from it.
     #[arg(long)]
     moku_emulator: bool,
@@ -161,6 +173,7 @@ fn run(args: Args) -> Result<(), String> {
     let mut _emulator = None;
     let moku_host = match (args.moku, args.moku_emulator) {
         (Some(h), _) => Some(h),
+        (None, false) if args.moku_serial.is_some() => Some(String::new()),
         (None, true) => {
             let emu = moku_emulator::Emulator::start(moku_emulator::Config::default())
                 .map_err(|e| format!("starting the Moku emulator: {e}"))?;
@@ -172,16 +185,24 @@ fn run(args: Args) -> Result<(), String> {
         (None, false) => None,
     };
     if let Some(host) = &moku_host {
-        let config = MokuConfig::new(host.clone()).with_rate(args.moku_rate);
+        let mut config = MokuConfig::new(host.clone()).with_rate(args.moku_rate);
+        if let Some(serial) = &args.moku_serial {
+            config = config.with_serial(serial.clone());
+        }
+        config.use_advertised_port = args.moku_advertised_port;
+        let label = match (host.is_empty(), &args.moku_serial) {
+            (true, Some(serial)) => format!("serial {serial}"),
+            _ => host.clone(),
+        };
         let source = MokuSource::connect(config)
-            .map_err(|e| format!("connecting to the Moku at {host}: {e}"))?;
+            .map_err(|e| format!("connecting to the Moku ({label}): {e}"))?;
         let ids = acquisition
             .add_source(source)
             .map_err(|e| format!("registering the Moku channels: {e}"))?;
         let guard = lock(&instrument);
         for id in ids {
             if let Some(ch) = guard.registry().get(id) {
-                kinds.insert(ch.name.to_string(), format!("Moku {host}"));
+                kinds.insert(ch.name.to_string(), format!("Moku {label}"));
             }
         }
     }

@@ -27,8 +27,16 @@ use super::{ChannelDecl, Progress, SampleBuffer, Source, SourceError};
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct MokuConfig {
-    /// The device's host (`192.168.73.1`, `[fe80::1]`, `127.0.0.1:PORT` for the emulator).
+    /// The device's host (`192.168.73.1`, `[fe80::1]`, `127.0.0.1:PORT` for the emulator);
+    /// empty to find the device by [`serial`](Self::serial).
     pub host: String,
+    /// The device's serial number: with a host, the connect checks it; with an empty host, the
+    /// device is found by mDNS as the official client's `serial=` does (moku-client's
+    /// `discovery` feature; without it the connect fails with `NoHost`).
+    pub serial: Option<String>,
+    /// After discovery by serial, connect to the port the mDNS record advertises instead of
+    /// HTTP's 80 (what the official client does); for emulators on other ports (default false).
+    pub use_advertised_port: bool,
     /// The stream's sample rate in Hz (default 1000).
     pub rate: f64,
     /// Take the device even if another client owns it (default true).
@@ -46,6 +54,8 @@ impl MokuConfig {
     pub fn new(host: impl Into<String>) -> Self {
         Self {
             host: host.into(),
+            serial: None,
+            use_advertised_port: false,
             rate: 1000.0,
             force_connect: true,
             chunk_timeout: std::time::Duration::from_secs(5),
@@ -56,6 +66,13 @@ impl MokuConfig {
     #[must_use]
     pub fn with_chunk_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.chunk_timeout = timeout;
+        self
+    }
+
+    /// The device's serial number (checked, or found by mDNS when the host is empty).
+    #[must_use]
+    pub fn with_serial(mut self, serial: impl Into<String>) -> Self {
+        self.serial = Some(serial.into());
         self
     }
 
@@ -144,6 +161,8 @@ impl MokuSource {
             // The source streams (no logging session) and is dropped with the server: let the
             // device go then, as before the client's default became "never relinquish on drop".
             relinquish_on_drop: true,
+            serial: config.serial.clone(),
+            use_advertised_port: config.use_advertised_port,
             timeouts: Timeouts {
                 bulk_read: Some(config.chunk_timeout),
                 ..Timeouts::default()
