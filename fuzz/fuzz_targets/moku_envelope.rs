@@ -9,10 +9,10 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
         _ => (200, data),
     };
     let status = if status < 100 { 200 } else { status };
-    if let Ok(env) = envelope::interpret("fuzz", status, body) {
+    if let Ok(env) = reply_envelope::interpret("fuzz", status, body) {
         assert_eq!(status, 200);
         assert!(!env.data.is_f64(), "bare floats are rejected");
         assert!(!env.data.is_boolean(), "bools become ints");
     }
-    let _ = envelope::parse_json(body);
+    let _ = reply_envelope::parse_json(body);
 });
