@@ -112,6 +112,31 @@ pub(crate) fn serve_sines(tag: &str, channels: usize, rate_hz: u32, max_items: u
     std::process::exit(0);
 }
 
+/// Starts this binary again with `args` as a server process (one of the
+/// `serve*` modes) and reads the address from its `listening on ADDR` line.
+pub(crate) fn spawn_server(args: &[&str]) -> Result<(ServerProcess, String), String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start the server process: {e}"))?;
+    let stdout = child.stdout.take().ok_or("no server stdout")?;
+    let server = ServerProcess(child);
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| format!("unexpected server output {line:?}"))?
+        .to_string();
+    Ok((server, addr))
+}
+
 /// Kills the server process when dropped.
 pub(crate) struct ServerProcess(pub(crate) Child);
 
@@ -166,25 +191,7 @@ fn drain_until(stream: &mut RecordStream<'_>, end: WallInstant) -> Result<Window
 }
 
 fn measure(report: &mut Report) -> Result<(), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(exe)
-        .args(["--only", "e2e", "--serve"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start the server process: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no server stdout")?;
-    let server = ServerProcess(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .ok_or_else(|| format!("unexpected server output {line:?}"))?
-        .to_string();
+    let (server, addr) = spawn_server(&["--only", "e2e", "--serve"])?;
     let pid = server.0.id();
 
     let mut client = ElogClient::connect(addr.as_str()).map_err(|e| e.to_string())?;

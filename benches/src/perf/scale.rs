@@ -24,7 +24,6 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant as WallInstant};
 
@@ -72,26 +71,7 @@ fn serve(channels: usize) -> ! {
 
 /// Starts the server process for `channels`; its address.
 fn start_server(channels: usize) -> Result<(ServerProcess, String), String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut child = Command::new(exe)
-        .args(["--only", "scale", "--serve-scale", &channels.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .map_err(|e| format!("cannot start the server process: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no server stdout")?;
-    let server = ServerProcess(child);
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .map_err(|e| e.to_string())?;
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .ok_or_else(|| format!("unexpected server output {line:?}"))?
-        .to_string();
-    Ok((server, addr))
+    super::e2e::spawn_server(&["--only", "scale", "--serve-scale", &channels.to_string()])
 }
 
 /// Configures `channels` items with every statistic and starts.
